@@ -1,0 +1,59 @@
+"""Builds the Cython extensions in src/chatfmt/_fast; all metadata lives in pyproject.toml.
+
+CHATFMT_NO_EXTENSIONS=1 skips the build (the pure-Python twin is used).
+CHATFMT_REQUIRE_EXTENSIONS=1 makes a failed build an error instead of a silent fallback (CI sets it).
+"""
+
+import os
+
+from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+# One line per compiled module: (dotted name, .pyx path).
+EXTENSIONS = [
+    ("chatfmt._fast._render_c", "src/chatfmt/_fast/_render_c.pyx"),
+]
+
+
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "") not in ("", "0")
+
+
+class OptionalBuildExt(build_ext):
+    """Falls back to the pure-Python twin when compiling fails, unless CHATFMT_REQUIRE_EXTENSIONS is set."""
+
+    def run(self) -> None:
+        try:
+            super().run()
+        except Exception as exc:  # compiler missing, headers missing, ...
+            self._give_up(exc)
+
+    def build_extension(self, ext: Extension) -> None:
+        try:
+            super().build_extension(ext)
+        except Exception as exc:
+            self._give_up(exc)
+
+    def _give_up(self, exc: Exception) -> None:
+        if _flag("CHATFMT_REQUIRE_EXTENSIONS"):
+            raise
+        print(f"chatfmt: building the compiled extension failed ({exc}); using the pure-Python renderer")
+
+
+def _extensions() -> list[Extension]:
+    if _flag("CHATFMT_NO_EXTENSIONS"):
+        return []
+    existing = [(name, path) for name, path in EXTENSIONS if os.path.exists(path)]
+    if not existing:
+        return []
+    try:
+        from Cython.Build import cythonize
+    except ImportError:
+        if _flag("CHATFMT_REQUIRE_EXTENSIONS"):
+            raise
+        return []
+    modules = [Extension(name, [path]) for name, path in existing]
+    return cythonize(modules, language_level=3, compiler_directives={"boundscheck": False, "wraparound": False})
+
+
+setup(ext_modules=_extensions(), cmdclass={"build_ext": OptionalBuildExt})

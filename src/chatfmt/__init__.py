@@ -1,0 +1,32 @@
+"""chatfmt: chat conversations to the exact prompt text a model expects.
+
+    >>> import chatfmt
+    >>> chatfmt.get_template("chatml").render([{"role": "user", "content": "Hi"}], add_generation_prompt=True)
+    '<|im_start|>user\\nHi<|im_end|>\\n<|im_start|>assistant\\n'
+"""
+
+from .compat import apply_chat_template
+from .errors import ChatfmtError, InvalidConversation, PluginError, SpansUnavailable, TemplateNotFound
+from .jinja.clock import fixed_clock
+from .registry import available_templates, get_template, register_template
+from .spans import MessageSpan, RenderedSpans
+from .template import Origin, Template
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ChatfmtError",
+    "InvalidConversation",
+    "MessageSpan",
+    "Origin",
+    "PluginError",
+    "RenderedSpans",
+    "SpansUnavailable",
+    "Template",
+    "TemplateNotFound",
+    "apply_chat_template",
+    "available_templates",
+    "fixed_clock",
+    "get_template",
+    "register_template",
+]

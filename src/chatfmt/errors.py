@@ -1,0 +1,43 @@
+"""chatfmt's own exceptions.
+
+Errors that transformers raises keep transformers' types (jinja2 exceptions, ValueError, TypeError), so
+code written against `apply_chat_template` catches the same things. The classes here add what only
+chatfmt can fail at: finding a template, reading a conversation, loading a plugin or a Hub repo.
+"""
+
+from __future__ import annotations
+
+
+class ChatfmtError(Exception):
+    """Base class of every error chatfmt raises on its own account."""
+
+
+class InvalidConversation(ChatfmtError, TypeError, ValueError):
+    """A conversation is not a list of message mappings with a string role.
+
+    It is a TypeError and a ValueError too, because transformers raises one or the other for the same
+    inputs; `message_index` and `field` say where the problem is.
+    """
+
+    def __init__(self, reason: str, *, message_index: int | None = None, field: str | None = None) -> None:
+        where = []
+        if message_index is not None:
+            where.append(f"message {message_index}")
+        if field is not None:
+            where.append(f"field {field!r}")
+        super().__init__(f"{', '.join(where)}: {reason}" if where else reason)
+        self.reason = reason
+        self.message_index = message_index
+        self.field = field
+
+
+class TemplateNotFound(ChatfmtError, LookupError):
+    """No registered format, plugin, file or Hub repo answers to a name."""
+
+
+class PluginError(ChatfmtError):
+    """An entry-point plugin failed to load; names the plugin and the distribution that declared it."""
+
+
+class SpansUnavailable(ChatfmtError):
+    """Exact character spans cannot be determined for this template and input."""

@@ -1,0 +1,129 @@
+"""One call of transformers' `apply_chat_template(tokenize=False)`, step by step (SPEC §2.2 and §2.6).
+
+`prepare_call` does the per-call work once (template compilation, tools, documents, extra variables) and
+`RenderCall.render` does the per-conversation work, so a batch pays for the shared part once. The order
+of the checks is transformers' order, so that an input with several problems raises the same error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import jinja2
+
+from . import inputs
+from .environment import compile_template
+from .tools import tools_to_schemas
+
+CONTINUE_TAG = "CONTINUE_FINAL_MESSAGE_TAG "
+Conversation = Sequence[Mapping[str, Any]]
+ContentHook = Callable[[list[dict[str, Any]]], None]
+
+
+def check_call_flags(add_generation_prompt: bool, continue_final_message: bool | str) -> None:
+    if continue_final_message and add_generation_prompt:
+        raise ValueError(
+            "continue_final_message and add_generation_prompt are not compatible. Use continue_final_message when "
+            "you want the model to continue the final message, and add_generation_prompt when you want to add a "
+            "header that will prompt it to start a new assistant message instead."
+        )
+
+
+@dataclass(frozen=True)
+class RenderCall:
+    """Everything one `apply_chat_template` call shares between its conversations."""
+
+    source: str
+    compiled: jinja2.Template
+    tools: Any
+    documents: Any
+    add_generation_prompt: bool
+    continue_final_message: bool | str
+    variables: dict[str, Any]
+
+    def render(self, cleaned_chat: Sequence[Mapping[str, Any]], mark_contents: ContentHook | None = None) -> str:
+        """Render one conversation whose None-valued keys are already dropped.
+
+        `mark_contents` may rewrite message contents after transformers' preparation (spans use it).
+        """
+        chat = inputs.prepare_chat(cleaned_chat)
+        if mark_contents is not None:
+            mark_contents(chat)
+        final = self._tag_final_message(chat) if self.continue_final_message else None
+        text = self.compiled.render(
+            messages=chat,
+            tools=self.tools,
+            documents=self.documents,
+            add_generation_prompt=self.add_generation_prompt,
+            **self.variables,
+        )
+        return text if final is None else _cut_after_final(text, final)
+
+    def _tag_final_message(self, chat: list[dict[str, Any]]) -> str:
+        if not chat:
+            raise ValueError("continue_final_message is set but the conversation is empty!")
+        field = self.continue_final_message if isinstance(self.continue_final_message, str) else "content"
+        last = chat[-1]
+        final = last.get(field)
+        if final is None:
+            raise ValueError(f'continue_final_message is set but the final message has no "{field}" to continue!')
+        fields = [field]
+        if field in inputs.REASONING_FIELDS:
+            fields = [name for name in inputs.REASONING_FIELDS if last.get(name) == final]
+        if not any(name in self.source for name in fields):
+            raise ValueError(
+                f'continue_final_message is set to "{field}" but this is not an accepted field in the chat_template'
+            )
+        if isinstance(final, (list, tuple)):
+            for block in reversed(final):
+                if "text" in block:
+                    final = block["text"]
+                    block["text"] = block["text"] + CONTINUE_TAG
+                    return final
+            raise ValueError(
+                "continue_final_message is set but we could not find any text to continue in the final message!"
+            )
+        for name in fields:
+            last[name] = last[name] + CONTINUE_TAG
+        return final
+
+
+def _cut_after_final(text: str, final: Any) -> str:
+    tag = CONTINUE_TAG.strip()
+    if final.strip() not in text or tag not in text:
+        raise ValueError(
+            "continue_final_message is set but the final message does not appear in the chat after applying the "
+            "chat template! This can happen if the chat template deletes portions of the final message. Please "
+            "verify the chat template and final message in your chat to ensure they are compatible."
+            f"Final message to continue: {final.strip()}\nRendered chat:\n{text}"
+        )
+    location = text.rindex(tag)
+    if text[location : location + len(CONTINUE_TAG)] == CONTINUE_TAG:
+        return text[:location]
+    return text[:location].rstrip()
+
+
+def prepare_call(
+    source: str,
+    *,
+    tools: Any,
+    documents: Any,
+    add_generation_prompt: bool,
+    continue_final_message: bool | str,
+    variables: Mapping[str, Any],
+) -> RenderCall:
+    """Compile and convert what the conversations of one call share (transformers' order of checks)."""
+    compiled = compile_template(source)
+    schemas = tools_to_schemas(tools)
+    inputs.check_documents(documents)
+    return RenderCall(
+        source=source,
+        compiled=compiled,
+        tools=inputs.plain_data(schemas),
+        documents=inputs.plain_data(documents),
+        add_generation_prompt=add_generation_prompt,
+        continue_final_message=continue_final_message,
+        variables=inputs.plain_data(dict(variables)),
+    )

@@ -1,0 +1,217 @@
+"""Name → Template: built-in formats, templates registered at run time, plugins, `.jinja` files.
+
+How a name is read, first match wins:
+1. a built-in or registered name or alias (case-insensitive, `_` and `-` alike);
+2. an installed plugin's entry-point name;
+3. a path to an existing file (a `.jinja` template);
+4. a Hugging Face Hub repo id (`org/name`), when Hub support is installed.
+So a registered name always wins over a file or a Hub repo of the same spelling; write `./name` to mean
+the file.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import threading
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import PluginError, TemplateNotFound
+from ..formats.builtin import BUILTINS, BuiltinFormat
+from ..template import Origin, Template
+from . import plugins as _plugins
+
+
+OVERRIDES_ENV = "CHATFMT_PLUGIN_OVERRIDES"
+
+
+class PluginWarning(UserWarning):
+    """A plugin could not be loaded while listing templates; it is skipped."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What `available_templates()` reports for one name."""
+
+    name: str
+    aliases: tuple[str, ...]
+    kind: str  # "builtin", "registered" or "plugin"
+    description: str
+    error: str | None = None
+
+
+def normalize(name: str) -> str:
+    return name.strip().lower().replace("_", "-")
+
+
+class Registry:
+    """A thread-safe table of templates; the module-level functions use one shared instance."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._loaders: dict[str, Callable[[], Template]] = {}
+        self._entries: dict[str, Entry] = {}
+        self._aliases: dict[str, str] = {}
+        self._cache: dict[str, Template] = {}
+        self._plugins: dict[str, _plugins.Plugin] | None = None
+        for builtin in BUILTINS:
+            self._add(builtin.name, builtin.aliases, "builtin", builtin.model, _builtin_loader(builtin))
+
+    def _add(self, name: str, aliases: tuple[str, ...], kind: str, description: str, loader: Callable[[], Template]) -> None:
+        key = normalize(name)
+        self._loaders[key] = loader
+        self._entries[key] = Entry(name, aliases, kind, description)
+        self._cache.pop(key, None)
+        for alias in aliases:
+            self._aliases[normalize(alias)] = key
+
+    def _owner(self, name: str) -> str | None:
+        key = normalize(name)
+        if key in self._loaders:
+            return key
+        return self._aliases.get(key)
+
+    def register(self, name: str, template: Template | str, *, clobber: bool = False, aliases: tuple[str, ...] = ()) -> None:
+        """Add `template` under `name`; refuse to replace an existing name or alias unless `clobber`."""
+        if isinstance(template, str):
+            template = Template.from_jinja(template, name=name)
+        if not isinstance(template, Template):
+            raise TypeError(f"register_template takes a chatfmt.Template or Jinja source, got {type(template).__name__}")
+        with self._lock:
+            for candidate in (name, *aliases):
+                owner = self._owner(candidate)
+                if owner is not None and not clobber:
+                    raise ValueError(
+                        f"{candidate!r} is already registered ({self._entries[owner].kind} {self._entries[owner].name!r}); "
+                        "pass clobber=True to replace it"
+                    )
+            self._add(name, aliases, "registered", template.origin.kind, lambda: template)
+
+    def _plugin_table(self) -> dict[str, _plugins.Plugin]:
+        with self._lock:
+            if self._plugins is None:
+                self._plugins = {}
+                allowed = _allowed_overrides()
+                for plugin in _plugins.discover():
+                    key = normalize(plugin.name)
+                    if key in self._plugins:
+                        plugin.error = f"the name is also declared by {self._plugins[key].label}"
+                    elif self._owner(key) is not None and key not in allowed:
+                        plugin.error = (
+                            f"the name is taken by the built-in {self._entries[self._owner(key)].name!r}; "
+                            f"set {OVERRIDES_ENV}={plugin.name} to let the plugin replace it"
+                        )
+                    self._plugins.setdefault(key, plugin)
+            return self._plugins
+
+    def get(self, name: str) -> Template:
+        """The template called `name` (see the module docstring for how names are read)."""
+        if not isinstance(name, str) or not name.strip():
+            raise TemplateNotFound(f"a template name must be a non-empty string, got {name!r}")
+        with self._lock:
+            key = normalize(name)
+            plugin = self._plugin_table().get(key)
+            if plugin is not None and plugin.error is None and key in _allowed_overrides():
+                return plugin.load()
+            owner = self._owner(name)
+            if owner is not None:
+                if owner not in self._cache:
+                    self._cache[owner] = self._loaders[owner]()
+                return self._cache[owner]
+            if plugin is not None:
+                return plugin.load()
+        path = Path(name).expanduser()
+        if path.is_file():
+            return load_file(path)
+        if _looks_like_hub_id(name):
+            from .hub import load_from_hub  # imported only for Hub ids: huggingface_hub is heavy and optional
+
+            return load_from_hub(name)
+        raise TemplateNotFound(self._not_found_message(name))
+
+    def _not_found_message(self, name: str) -> str:
+        known = [*self._entries, *self._aliases, *self._plugin_table()]
+        close = difflib.get_close_matches(normalize(name), known, n=3)
+        hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        return (
+            f"no chat template called {name!r}: not a built-in or registered name, not an installed plugin, "
+            f"not a file, and not a Hub repo id (org/name).{hint} `chatfmt list` shows what is available."
+        )
+
+    def entries(self, *, load_plugins: bool = True) -> list[Entry]:
+        """Every name with its origin; plugins are imported so that broken ones show their error."""
+        with self._lock:
+            listed = list(self._entries.values())
+            for plugin in self._plugin_table().values():
+                if load_plugins and plugin.error is None:
+                    try:
+                        plugin.load()
+                    except PluginError as exc:
+                        warnings.warn(str(exc), PluginWarning, stacklevel=3)
+                listed.append(Entry(plugin.name, (), "plugin", f"{plugin.distribution} {plugin.version}", plugin.error))
+        return sorted(listed, key=lambda entry: normalize(entry.name))
+
+    def names(self) -> Iterator[str]:
+        return (entry.name for entry in self.entries(load_plugins=False))
+
+
+def _allowed_overrides() -> set[str]:
+    """Names whose plugin may replace a built-in, as the user listed them in CHATFMT_PLUGIN_OVERRIDES."""
+    return {normalize(name) for name in os.environ.get(OVERRIDES_ENV, "").split(",") if name.strip()}
+
+
+def _builtin_loader(builtin: BuiltinFormat) -> Callable[[], Template]:
+    def load() -> Template:
+        origin = Origin("builtin", {"model": builtin.model, "corpus_file": builtin.corpus_file})
+        return Template(builtin.read_source(), special_tokens=builtin.special_tokens, name=builtin.name, origin=origin)
+
+    return load
+
+
+def _looks_like_hub_id(name: str) -> bool:
+    parts = name.split("/")
+    return len(parts) == 2 and all(parts) and not name.startswith((".", "/", "~")) and not name.endswith(".jinja")
+
+
+def load_file(path: str | os.PathLike[str], *, special_tokens: dict[str, str | None] | None = None) -> Template:
+    """A template from a `.jinja` file, read as UTF-8 exactly as stored (Jinja drops one final newline)."""
+    path = Path(path)
+    try:
+        source = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TemplateNotFound(f"cannot read chat template file {str(path)!r}: {exc}") from exc
+    origin = Origin("file", {"path": str(path.resolve())})
+    return Template(source, special_tokens=special_tokens, name=path.stem, origin=origin)
+
+
+REGISTRY = Registry()
+
+
+def get_template(name: str) -> Template:
+    """The template called `name`: a built-in format, a registered or plugin name, a file, or a Hub repo."""
+    return REGISTRY.get(name)
+
+
+def register_template(name: str, template: Template | str, *, clobber: bool = False, aliases: tuple[str, ...] = ()) -> None:
+    """Register `template` (or Jinja source) under `name`; existing names are kept unless `clobber=True`."""
+    REGISTRY.register(name, template, clobber=clobber, aliases=aliases)
+
+
+def available_templates() -> list[str]:
+    """Every name `get_template` knows without touching the filesystem or the Hub, sorted."""
+    return list(REGISTRY.names())
+
+
+__all__ = [
+    "Entry",
+    "PluginWarning",
+    "Registry",
+    "REGISTRY",
+    "available_templates",
+    "get_template",
+    "load_file",
+    "register_template",
+]
