@@ -1,0 +1,146 @@
+"""The `chatfmt` command: list templates, show one, render a conversation.
+
+Exit codes scripts can rely on: 0 success; 1 the template itself refused the input (it raised); 2 a
+usage problem (unknown template, unreadable or invalid input, bad flag). Errors are one line on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+import jinja2
+
+from . import messages as _messages
+from .errors import ChatfmtError
+from .registry import REGISTRY, PluginWarning, get_template
+
+EXIT_OK, EXIT_TEMPLATE_ERROR, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """A mistake in how the command was called; printed as one line."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="chatfmt", description="Render chat conversations exactly as transformers does.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("list", help="list template names, where each comes from, and whether it is compiled")
+    show = commands.add_parser("show", help="print a template's source, special tokens and origin")
+    show.add_argument("name", help="a template name, .jinja file or Hub repo id")
+    render = commands.add_parser("render", help="render one conversation (JSON) to its prompt text")
+    render.add_argument("name", help="a template name, .jinja file or Hub repo id")
+    render.add_argument("file", nargs="?", help="JSON file with a list of messages or {\"messages\": [...]}; default stdin")
+    flags = render.add_mutually_exclusive_group()
+    flags.add_argument("--add-generation-prompt", action="store_true", help="end with the assistant turn header")
+    flags.add_argument(
+        "--continue-final-message", nargs="?", const="content", default=None, metavar="FIELD",
+        help="leave the final message open for the model to continue (optionally a field, e.g. reasoning_content)",
+    )
+    render.add_argument("--tools", metavar="FILE", help="JSON file with a list of tool schemas")
+    render.add_argument("--documents", metavar="FILE", help="JSON file with a list of documents")
+    render.add_argument(
+        "--set", dest="variables", action="append", default=[], metavar="KEY=VALUE",
+        help="a template variable; VALUE is parsed as JSON when it can be (true, 3, \"x\"), else taken as a string",
+    )
+    return parser
+
+
+def _read_json(path: str | None, stdin: TextIO) -> Any:
+    try:
+        text = stdin.read() if path in (None, "-") else Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror}") from exc
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{path or 'stdin'} is not valid JSON: {exc}") from exc
+
+
+def _variables(assignments: Sequence[str]) -> dict[str, Any]:
+    variables = {}
+    for assignment in assignments:
+        key, sep, value = assignment.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--set takes KEY=VALUE, got {assignment!r}")
+        try:
+            variables[key] = json.loads(value)
+        except json.JSONDecodeError:
+            variables[key] = value
+    return variables
+
+
+def _cmd_list(out: TextIO) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PluginWarning)  # broken plugins appear in the table instead
+        entries = REGISTRY.entries()
+    rows = [("NAME", "ALIASES", "SOURCE", "PATH")]
+    for entry in entries:
+        source = f"plugin {entry.description}" if entry.kind == "plugin" else entry.kind
+        if entry.error is not None:
+            path = f"BROKEN: {entry.error}"
+        else:
+            path = "compiled" if get_template(entry.name).is_compiled else "jinja"
+        rows.append((entry.name, ", ".join(entry.aliases), source, path))
+    widths = [max(len(row[column]) for row in rows) for column in range(3)]
+    for row in rows:
+        out.write("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[3] + "\n")
+
+
+def _cmd_show(name: str, out: TextIO) -> None:
+    template = get_template(name)
+    out.write(f"# name: {template.name}\n# origin: {template.origin.kind}\n")
+    for key, value in template.origin.details.items():
+        out.write(f"#   {key}: {value}\n")
+    out.write(f"# compiled: {'yes' if template.is_compiled else 'no'}\n")
+    out.write(f"# special tokens: {json.dumps(dict(template.special_tokens), ensure_ascii=False)}\n")
+    sources = template.source if not isinstance(template.source, str) else {"": template.source}
+    for label, source in sources.items():
+        if label:
+            out.write(f"# --- template {label!r} ---\n")
+        out.write(source if source.endswith("\n") else source + "\n")
+
+
+def _cmd_render(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> None:
+    template = get_template(args.name)
+    conversation = _read_json(args.file, stdin)
+    if isinstance(conversation, dict) and "messages" in conversation:
+        conversation = conversation["messages"]
+    _messages.validate_conversation(conversation)
+    text = template.render(
+        conversation,
+        add_generation_prompt=args.add_generation_prompt,
+        continue_final_message=args.continue_final_message or False,
+        tools=_read_json(args.tools, stdin) if args.tools else None,
+        documents=_read_json(args.documents, stdin) if args.documents else None,
+        **_variables(args.variables),
+    )
+    out.write(text)
+    if text and not text.endswith("\n") and out.isatty():
+        out.write("\n")
+
+
+def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None, stdout: TextIO | None = None,
+         stderr: TextIO | None = None) -> int:
+    """Run the command line; returns the exit code instead of exiting, so tests can call it."""
+    stdin, stdout, stderr = stdin or sys.stdin, stdout or sys.stdout, stderr or sys.stderr
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "list":
+            _cmd_list(stdout)
+        elif args.command == "show":
+            _cmd_show(args.name, stdout)
+        else:
+            _cmd_render(args, stdin, stdout)
+    except (UsageError, ChatfmtError) as exc:
+        stderr.write(f"chatfmt: error: {exc}\n")
+        return EXIT_USAGE
+    except (jinja2.TemplateError, ValueError, TypeError, ArithmeticError, LookupError) as exc:
+        stderr.write(f"chatfmt: the template refused this input: {type(exc).__name__}: {exc}\n")
+        return EXIT_TEMPLATE_ERROR
+    return EXIT_OK
