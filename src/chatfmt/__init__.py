@@ -6,9 +6,10 @@
 """
 
 from .compat import apply_chat_template
-from .errors import ChatfmtError, InvalidConversation, PluginError, SpansUnavailable, TemplateNotFound
+from .errors import ChatfmtError, HubError, InvalidConversation, PluginError, SpansUnavailable, TemplateNotFound
 from .jinja.clock import fixed_clock
 from .registry import available_templates, get_template, register_template
+from .registry.hub import load_from_hub
 from .spans import MessageSpan, RenderedSpans
 from .template import Origin, Template
 
@@ -16,6 +17,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ChatfmtError",
+    "HubError",
     "InvalidConversation",
     "MessageSpan",
     "Origin",
@@ -28,5 +30,6 @@ __all__ = [
     "available_templates",
     "fixed_clock",
     "get_template",
+    "load_from_hub",
     "register_template",
 ]

@@ -7,6 +7,7 @@ usage problem (unknown template, unreadable or invalid input, bad flag). Errors 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import warnings
@@ -19,6 +20,7 @@ import jinja2
 from . import messages as _messages
 from .errors import ChatfmtError
 from .registry import REGISTRY, PluginWarning, get_template
+from .registry.hub import load_from_hub
 
 EXIT_OK, EXIT_TEMPLATE_ERROR, EXIT_USAGE = 0, 1, 2
 
@@ -33,6 +35,9 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("list", help="list template names, where each comes from, and whether it is compiled")
     show = commands.add_parser("show", help="print a template's source, special tokens and origin")
     show.add_argument("name", help="a template name, .jinja file or Hub repo id")
+    pull = commands.add_parser("pull", help="fetch a Hub repo's chat template files into the cache for offline use")
+    pull.add_argument("repo_id", help="a Hugging Face Hub repo id, e.g. HuggingFaceTB/SmolLM2-135M-Instruct")
+    pull.add_argument("--revision", help="a branch, tag or commit (default: main)")
     render = commands.add_parser("render", help="render one conversation (JSON) to its prompt text")
     render.add_argument("name", help="a template name, .jinja file or Hub repo id")
     render.add_argument("file", nargs="?", help="JSON file with a list of messages or {\"messages\": [...]}; default stdin")
@@ -56,10 +61,22 @@ def _read_json(path: str | None, stdin: TextIO) -> Any:
         text = stdin.read() if path in (None, "-") else Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"cannot read {path or 'stdin'}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise UsageError(f"{path or 'stdin'} is not valid JSON: {exc}") from exc
+
+
+# Keywords `Template.render` takes itself: as --set variables they would collide with its arguments.
+_RESERVED_VARIABLES = {
+    "messages": "the conversation is the FILE argument (or stdin)",
+    "add_generation_prompt": "use --add-generation-prompt",
+    "continue_final_message": "use --continue-final-message",
+    "tools": "use --tools FILE",
+    "documents": "use --documents FILE",
+}
 
 
 def _variables(assignments: Sequence[str]) -> dict[str, Any]:
@@ -68,6 +85,8 @@ def _variables(assignments: Sequence[str]) -> dict[str, Any]:
         key, sep, value = assignment.partition("=")
         if not sep or not key:
             raise UsageError(f"--set takes KEY=VALUE, got {assignment!r}")
+        if key in _RESERVED_VARIABLES:
+            raise UsageError(f"--set cannot set {key!r}; {_RESERVED_VARIABLES[key]}")
         try:
             variables[key] = json.loads(value)
         except json.JSONDecodeError:
@@ -106,6 +125,13 @@ def _cmd_show(name: str, out: TextIO) -> None:
         out.write(source if source.endswith("\n") else source + "\n")
 
 
+def _cmd_pull(repo_id: str, revision: str | None, out: TextIO) -> None:
+    template = load_from_hub(repo_id, revision=revision)
+    details = template.origin.details
+    names = "one template" if isinstance(template.source, str) else f"templates {', '.join(template.source)}"
+    out.write(f"{repo_id}: {names} at commit {details['commit']} cached; it now renders offline\n")
+
+
 def _cmd_render(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> None:
     template = get_template(args.name)
     conversation = _read_json(args.file, stdin)
@@ -129,10 +155,16 @@ def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None, stdo
          stderr: TextIO | None = None) -> int:
     """Run the command line; returns the exit code instead of exiting, so tests can call it."""
     stdin, stdout, stderr = stdin or sys.stdin, stdout or sys.stdout, stderr or sys.stderr
-    args = _parser().parse_args(argv)
+    try:
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):  # argparse's usage, --help
+            args = _parser().parse_args(argv)
+    except SystemExit as exc:  # argparse exits on --help and on bad flags; return the code instead
+        return exc.code if isinstance(exc.code, int) else EXIT_OK if exc.code is None else EXIT_USAGE
     try:
         if args.command == "list":
             _cmd_list(stdout)
+        elif args.command == "pull":
+            _cmd_pull(args.repo_id, args.revision, stdout)
         elif args.command == "show":
             _cmd_show(args.name, stdout)
         else:

@@ -41,3 +41,11 @@ class PluginError(ChatfmtError):
 
 class SpansUnavailable(ChatfmtError):
     """Exact character spans cannot be determined for this template and input."""
+
+
+class HubError(ChatfmtError):
+    """A Hugging Face Hub repo could not give a chat template; the message names the repo and what to do."""
+
+    def __init__(self, message: str, *, repo_id: str) -> None:
+        super().__init__(message)
+        self.repo_id = repo_id
