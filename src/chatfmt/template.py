@@ -15,6 +15,7 @@ from typing import Any
 from .errors import InvalidConversation
 from .jinja import render as jinja_render
 from .jinja.inputs import drop_none_values
+from .jinja.limits import DEFAULT_LIMITS, Limits
 from .jinja.spans import render_spans as jinja_render_spans
 from .spans import RenderedSpans
 
@@ -49,7 +50,7 @@ def _clean_special_tokens(tokens: Mapping[str, Any] | None) -> dict[str, str]:
 class Template:
     """A chat template: Jinja source (one, or several by name) plus the special tokens it reads."""
 
-    __slots__ = ("_sources", "_special_tokens", "name", "origin")
+    __slots__ = ("_sources", "_special_tokens", "limits", "name", "origin")
 
     def __init__(
         self,
@@ -58,6 +59,7 @@ class Template:
         special_tokens: Mapping[str, str | None] | None = None,
         name: str | None = None,
         origin: Origin | None = None,
+        limits: Limits = DEFAULT_LIMITS,
     ) -> None:
         if isinstance(source, str):
             sources: str | Mapping[str, str] = source
@@ -74,6 +76,7 @@ class Template:
         self._special_tokens = MappingProxyType(_clean_special_tokens(special_tokens))
         self.name = name
         self.origin = origin or Origin()
+        self.limits = limits
 
     @classmethod
     def from_jinja(
@@ -82,9 +85,13 @@ class Template:
         *,
         special_tokens: Mapping[str, str | None] | None = None,
         name: str | None = None,
+        limits: Limits = DEFAULT_LIMITS,
     ) -> Template:
-        """A template from Jinja source, or from a mapping of named sources (`default`, `tool_use`, …)."""
-        return cls(source, special_tokens=special_tokens, name=name)
+        """A template from Jinja source, or from a mapping of named sources (`default`, `tool_use`, …).
+
+        `limits` bounds each render's time and output size (see `chatfmt.jinja.limits`).
+        """
+        return cls(source, special_tokens=special_tokens, name=name, limits=limits)
 
     @property
     def source(self) -> str | Mapping[str, str]:
@@ -155,6 +162,7 @@ class Template:
             add_generation_prompt=add_generation_prompt,
             continue_final_message=continue_final_message,
             variables={**self._special_tokens, **template_kwargs},
+            limits=self.limits,
         )
         return call, cleaned
 

@@ -26,7 +26,7 @@ import jinja2.utils
 from jinja2.exceptions import SecurityError, TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from . import clock
+from . import clock, limits
 from .markers import GENERATION_CLOSE, GENERATION_OPEN
 
 COMPILED_CACHE_SIZE = 256
@@ -107,10 +107,24 @@ class _TemplateNamespace(jinja2.utils.Namespace):
         jinja2.utils.Namespace.__setitem__(self, name, value)
 
 
-def new_environment() -> ImmutableSandboxedEnvironment:
+class LimitedSandbox(ImmutableSandboxedEnvironment):
+    """transformers' immutable sandbox, plus the time and size checks of `limits.py` on calls and operators."""
+
+    intercepted_binops = frozenset(("*", "**", "+"))
+
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 - Jinja's signature
+        limits.tick()
+        return super().call(__context, __obj, *args, **kwargs)
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        limits.check_binop(operator, left, right)
+        return super().call_binop(context, operator, left, right)
+
+
+def new_environment() -> LimitedSandbox:
     """A fresh environment with transformers' options, filters and globals."""
     _require_safe_jinja()
-    env = ImmutableSandboxedEnvironment(
+    env = LimitedSandbox(
         trim_blocks=True, lstrip_blocks=True, extensions=[GenerationExtension, jinja2.ext.loopcontrols]
     )
     env.filters["tojson"] = _tojson

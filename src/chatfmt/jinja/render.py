@@ -15,6 +15,7 @@ import jinja2
 
 from . import inputs
 from .environment import compile_template
+from .limits import DEFAULT_LIMITS, Limits, budget
 from .tools import tools_to_schemas
 
 CONTINUE_TAG = "CONTINUE_FINAL_MESSAGE_TAG "
@@ -42,6 +43,7 @@ class RenderCall:
     add_generation_prompt: bool
     continue_final_message: bool | str
     variables: dict[str, Any]
+    limits: Limits = DEFAULT_LIMITS
 
     def render(self, cleaned_chat: Sequence[Mapping[str, Any]], mark_contents: ContentHook | None = None) -> str:
         """Render one conversation whose None-valued keys are already dropped.
@@ -52,13 +54,20 @@ class RenderCall:
         if mark_contents is not None:
             mark_contents(chat)
         final = self._tag_final_message(chat) if self.continue_final_message else None
-        text = self.compiled.render(
-            messages=chat,
-            tools=self.tools,
-            documents=self.documents,
-            add_generation_prompt=self.add_generation_prompt,
-            **self.variables,
-        )
+        with budget(self.limits) as current:
+            pieces = []
+            size = 0
+            for piece in self.compiled.generate(
+                messages=chat,
+                tools=self.tools,
+                documents=self.documents,
+                add_generation_prompt=self.add_generation_prompt,
+                **self.variables,
+            ):
+                size += len(piece)
+                current.check_size(size)
+                pieces.append(piece)
+        text = "".join(pieces)
         return text if final is None else _cut_after_final(text, final)
 
     def _tag_final_message(self, chat: list[dict[str, Any]]) -> str:
@@ -113,6 +122,7 @@ def prepare_call(
     add_generation_prompt: bool,
     continue_final_message: bool | str,
     variables: Mapping[str, Any],
+    limits: Limits = DEFAULT_LIMITS,
 ) -> RenderCall:
     """Compile and convert what the conversations of one call share (transformers' order of checks)."""
     compiled = compile_template(source)
@@ -126,4 +136,5 @@ def prepare_call(
         add_generation_prompt=add_generation_prompt,
         continue_final_message=continue_final_message,
         variables=inputs.plain_data(dict(variables)),
+        limits=limits,
     )
