@@ -10,8 +10,14 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # helper modules (oracle, hubserver) live beside the tests
 
+# Must come before anything imports huggingface_hub or transformers: it starts the local fake Hub and
+# points HF_ENDPOINT / HF_HOME at it, which huggingface_hub reads once at import.
+import hub_fixtures  # noqa: E402, F401
+
 import chatfmt  # noqa: E402
 from oracle import FIXED_NOW, hf_fixed_clock  # noqa: E402
+
+pytest_plugins = ["hub_fixtures"]
 
 CORPUS = Path(__file__).parent / "data" / "corpus"
 TEMPLATE_FILES = sorted((CORPUS / "templates").glob("*.jinja"))

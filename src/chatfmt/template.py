@@ -10,14 +10,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import InvalidConversation
-from .jinja import render as jinja_render
 from .jinja.inputs import drop_none_values
 from .jinja.limits import DEFAULT_LIMITS, Limits
-from .jinja.spans import render_spans as jinja_render_spans
 from .spans import RenderedSpans
+
+if TYPE_CHECKING:
+    from .jinja.render import RenderCall
 
 Message = Mapping[str, Any]
 Conversation = Sequence[Message]
@@ -145,11 +146,12 @@ class Template:
         add_generation_prompt: bool,
         continue_final_message: bool | str,
         template_kwargs: Mapping[str, Any],
-    ) -> tuple[jinja_render.RenderCall, list[list[dict[str, Any]]]]:
+    ) -> tuple[RenderCall, list[list[dict[str, Any]]]]:
         """The shared part of a call, and the conversations with None-valued keys dropped.
 
         The checks run in transformers' order, so an input with several problems raises the same error.
         """
+        from .jinja import render as jinja_render  # jinja2 is imported on first render, not with chatfmt
         source = self.select(chat_template, tools)
         for conversation in conversations:
             _check_conversation(conversation, allow_empty=batch)
@@ -240,7 +242,9 @@ class Template:
             continue_final_message=continue_final_message,
             template_kwargs=template_kwargs,
         )
-        return jinja_render_spans(call, cleaned)
+        from .jinja.spans import render_spans
+
+        return render_spans(call, cleaned)
 
 
 def _check_conversation(messages: Any, *, allow_empty: bool) -> None:

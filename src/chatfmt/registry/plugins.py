@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from importlib import metadata
 from typing import Any
 
 from ..errors import PluginError
@@ -62,7 +61,8 @@ def _to_template(obj: Any) -> Template:
 
 def _with_origin(template: Template, plugin: Plugin) -> Template:
     origin = Origin("plugin", {"distribution": plugin.distribution, "version": plugin.version, "object": plugin.value})
-    return Template(template.source, special_tokens=template.special_tokens, name=plugin.name, origin=origin)
+    return Template(template.source, special_tokens=template.special_tokens, name=plugin.name, origin=origin,
+                    limits=template.limits)
 
 
 def autoload_disabled() -> bool:
@@ -73,6 +73,8 @@ def discover() -> list[Plugin]:
     """Every entry point of the group, without importing any of them (empty when autoload is off)."""
     if autoload_disabled():
         return []
+    from importlib import metadata  # costs ~20 ms, so only when plugins are first needed
+
     plugins = []
     for entry_point in metadata.entry_points(group=GROUP):
         dist = entry_point.dist
