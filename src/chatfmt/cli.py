@@ -56,13 +56,17 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _read_json(path: str | None, stdin: TextIO) -> Any:
+def _read_text(path: str | None, stdin: TextIO) -> str:
     try:
-        text = stdin.read() if path in (None, "-") else Path(path).read_text(encoding="utf-8")
+        return stdin.read() if path in (None, "-") else Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror}") from exc
     except UnicodeDecodeError as exc:
         raise UsageError(f"cannot read {path or 'stdin'}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+
+
+def _read_json(path: str | None, stdin: TextIO) -> Any:
+    text = _read_text(path, stdin)
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
@@ -103,6 +107,8 @@ def _cmd_list(out: TextIO) -> None:
         source = f"plugin {entry.description}" if entry.kind == "plugin" else entry.kind
         if entry.error is not None:
             path = f"BROKEN: {entry.error}"
+        elif entry.inactive is not None:
+            path = f"inactive: {entry.inactive}"
         else:
             path = "compiled" if get_template(entry.name).is_compiled else "jinja"
         rows.append((entry.name, ", ".join(entry.aliases), source, path))
@@ -134,10 +140,8 @@ def _cmd_pull(repo_id: str, revision: str | None, out: TextIO) -> None:
 
 def _cmd_render(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> None:
     template = get_template(args.name)
-    conversation = _read_json(args.file, stdin)
-    if isinstance(conversation, dict) and "messages" in conversation:
-        conversation = conversation["messages"]
-    _messages.validate_conversation(conversation)
+    source = "stdin" if args.file in (None, "-") else args.file
+    conversation = _messages.decode_conversation(_read_text(args.file, stdin), source=source)
     text = template.render(
         conversation,
         add_generation_prompt=args.add_generation_prompt,

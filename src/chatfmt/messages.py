@@ -56,12 +56,15 @@ def validate_conversation(conversation: Any) -> list[dict[str, Any]]:
     return conversation
 
 
-def decode_conversation(data: bytes | str) -> list[dict[str, Any]]:
-    """A conversation from JSON text: a list of messages, or an object with a "messages" list."""
+def decode_conversation(data: bytes | str, *, source: str = "the input") -> list[dict[str, Any]]:
+    """A conversation from JSON text: a list of messages, or an object with a "messages" list.
+
+    `source` names where the text came from (a file name, "stdin") in error messages.
+    """
     try:
         decoded = _any_decoder.decode(data)
     except msgspec.DecodeError as exc:
-        raise InvalidConversation(f"not valid JSON: {exc}") from exc
+        raise InvalidConversation(f"{source} is not valid JSON: {exc}") from exc
     if isinstance(decoded, dict) and "messages" in decoded:
         decoded = decoded["messages"]
     return validate_conversation(decoded)

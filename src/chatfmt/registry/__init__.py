@@ -40,7 +40,8 @@ class Entry:
     aliases: tuple[str, ...]
     kind: str  # "builtin", "registered" or "plugin"
     description: str
-    error: str | None = None
+    error: str | None = None  # why a plugin failed to load
+    inactive: str | None = None  # why a working plugin is not what its name resolves to
 
 
 def normalize(name: str) -> str:
@@ -56,7 +57,7 @@ class Registry:
         self._entries: dict[str, Entry] = {}
         self._aliases: dict[str, str] = {}
         self._cache: dict[str, Template] = {}
-        self._plugins: dict[str, _plugins.Plugin] | None = None
+        self._plugins: dict[str, list[_plugins.Plugin]] | None = None
         for builtin in BUILTINS:
             self._add(builtin.name, builtin.aliases, "builtin", builtin.model, _builtin_loader(builtin))
 
@@ -90,22 +91,23 @@ class Registry:
                     )
             self._add(name, aliases, "registered", template.origin.kind, lambda: template)
 
-    def _plugin_table(self) -> dict[str, _plugins.Plugin]:
+    def _plugin_table(self) -> dict[str, list[_plugins.Plugin]]:
+        """Every declared plugin by normalized name (several when distributions clash); discovered once."""
         with self._lock:
             if self._plugins is None:
                 self._plugins = {}
-                allowed = _allowed_overrides()
                 for plugin in _plugins.discover():
-                    key = normalize(plugin.name)
-                    if key in self._plugins:
-                        plugin.error = f"the name is also declared by {self._plugins[key].label}"
-                    elif self._owner(key) is not None and key not in allowed:
-                        plugin.error = (
-                            f"the name is taken by the built-in {self._entries[self._owner(key)].name!r}; "
-                            f"set {OVERRIDES_ENV}={plugin.name} to let the plugin replace it"
-                        )
-                    self._plugins.setdefault(key, plugin)
+                    self._plugins.setdefault(normalize(plugin.name), []).append(plugin)
             return self._plugins
+
+    def _shadowing_builtin(self, key: str) -> str | None:
+        """Why the plugin named `key` is inactive: a built-in owns the name and the user did not allow an override."""
+        owner = self._owner(key)
+        if owner is None or key in _allowed_overrides():
+            return None
+        kind = "built-in" if self._entries[owner].kind == "builtin" else "registered"
+        return (f"the name belongs to the {kind} template {self._entries[owner].name!r}; "
+                f"set {OVERRIDES_ENV}={key} to let the plugin replace it")
 
     def get(self, name: str) -> Template:
         """The template called `name` (see the module docstring for how names are read)."""
@@ -113,16 +115,17 @@ class Registry:
             raise TemplateNotFound(f"a template name must be a non-empty string, got {name!r}")
         with self._lock:
             key = normalize(name)
-            plugin = self._plugin_table().get(key)
-            if plugin is not None and plugin.error is None and key in _allowed_overrides():
-                return plugin.load()
+            candidates = self._plugin_table().get(key, [])
             owner = self._owner(name)
-            if owner is not None:
+            if owner is not None and (not candidates or self._shadowing_builtin(key) is not None):
                 if owner not in self._cache:
                     self._cache[owner] = self._loaders[owner]()
                 return self._cache[owner]
-            if plugin is not None:
-                return plugin.load()
+            if len(candidates) > 1:
+                labels = "; ".join(plugin.label for plugin in candidates)
+                raise PluginError(f"{name!r} is declared by several plugins ({labels}); uninstall all but one")
+            if candidates:
+                return candidates[0].load()
         path = Path(name).expanduser()
         if path.is_file():
             return load_file(path)
@@ -142,16 +145,21 @@ class Registry:
         )
 
     def entries(self, *, load_plugins: bool = True) -> list[Entry]:
-        """Every name with its origin; plugins are imported so that broken ones show their error."""
+        """Every name with its origin. With `load_plugins`, plugins are imported so that broken ones show
+        their error, and each broken one is reported with a PluginWarning."""
         with self._lock:
             listed = list(self._entries.values())
-            for plugin in self._plugin_table().values():
-                if load_plugins and plugin.error is None:
-                    try:
-                        plugin.load()
-                    except PluginError as exc:
-                        warnings.warn(str(exc), PluginWarning, stacklevel=3)
-                listed.append(Entry(plugin.name, (), "plugin", f"{plugin.distribution} {plugin.version}", plugin.error))
+            for key, candidates in self._plugin_table().items():
+                for plugin in candidates:
+                    if load_plugins:
+                        try:
+                            plugin.load()
+                        except PluginError as exc:
+                            warnings.warn(str(exc), PluginWarning, stacklevel=3)
+                    others = [other.label for other in candidates if other is not plugin]
+                    note = self._shadowing_builtin(key) or (f"also declared by {'; '.join(others)}" if others else None)
+                    description = f"{plugin.distribution} {plugin.version}"
+                    listed.append(Entry(plugin.name, (), "plugin", description, error=plugin.error, inactive=note))
         return sorted(listed, key=lambda entry: normalize(entry.name))
 
     def names(self) -> Iterator[str]:
