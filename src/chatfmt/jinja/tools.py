@@ -159,9 +159,9 @@ def _hint_schema(hint: Any) -> dict[str, Any]:
         return _tuple_schema(hint, members)
     if origin is dict:
         # JSON object keys are always strings, so only the value type can be described.
-        return {"type": "object", "additionalProperties": _hint_schema(members[1])} if len(members) == 2 else {
-            "type": "object"
-        }
+        if len(members) != 2:
+            return {"type": "object"}
+        return {"type": "object", "additionalProperties": _hint_schema(members[1])}
     raise TypeHintParsingError(
         f"Couldn't convert the type hint {hint!r} to a JSON schema: {origin!r} generics are not supported. "
         "Use list, tuple, dict, Union or Literal, or write the tool's JSON schema by hand."
@@ -174,7 +174,7 @@ def _parameters_schema(func: Callable[..., Any], func_name: str) -> dict[str, An
     params = inspect.signature(func).parameters
     # An unannotated leading `self`/`cls` is the receiver of an unbound method, not a tool argument.
     receiver = next(iter(params), None)
-    if receiver not in ("self", "cls") or params[receiver].annotation != inspect.Parameter.empty:
+    if receiver not in ("self", "cls") or not params[receiver].annotation == inspect.Parameter.empty:
         receiver = None
     required = []
     for name, param in params.items():
@@ -239,12 +239,11 @@ def _argument_descriptions(block: str) -> dict[str, str]:
     """Each argument's description, continuation lines joined by single spaces; later duplicates win."""
     lines = [line for line in block.split("\n") if line.strip()]
     out: dict[str, str] = {}
+    heads = [_ARG_LINE.match(line) for line in lines]
     i = 0
-    while i < len(lines) and _ARG_LINE.match(lines[i]) is None:
-        i += 1  # text before the first `name:` line is ignored
-    while i < len(lines):
-        head = _ARG_LINE.match(lines[i])
-        assert head is not None
+    while i < len(lines) and heads[i] is None:
+        i += 1  # text before the first `name:` line is ignored; after it, every line belongs to an argument
+    while i < len(lines) and (head := heads[i]) is not None:
         indent, name = head.group(1), head.group(2)
         rest = lines[i][head.end() :]
         i += 1
@@ -264,7 +263,9 @@ def _parse_docstring(doc: str) -> tuple[str, dict[str, str], str | None]:
     """(summary, argument descriptions, Returns text or None) of a cleaned Google-style docstring."""
     summary = doc[: _first_index(doc, ("Args:", "Returns:", "Raises:"))].strip()
     args_body = _section_body(doc, "Args:\n")
-    args = {} if args_body is None else _argument_descriptions(args_body[: _first_index(args_body, ("Returns:", "Raises:"))])
+    args = {}
+    if args_body is not None:
+        args = _argument_descriptions(args_body[: _first_index(args_body, ("Returns:", "Raises:"))].rstrip())
     returns_body = _section_body(doc, "Returns:\n")
     returns = None
     if returns_body is not None:
@@ -278,7 +279,8 @@ def _apply_description(schema: dict[str, Any], text: str) -> None:
     found = _CHOICES.search(text)
     tail = text.rstrip()
     if found is not None and tail.endswith(")") and len(tail) > found.end():
-        choices = json.loads(tail[found.end() : -1].strip())  # malformed JSON raises, as in transformers
+        # Only leading whitespace goes: json.loads itself decides what trailing whitespace it accepts.
+        choices = json.loads(tail[found.end() : -1].lstrip())  # malformed JSON raises, as in transformers
         schema["enum"] = [c.strip() if isinstance(c, str) else c for c in choices]
         text = text[: found.start()].strip()
     schema["description"] = text
