@@ -1,0 +1,171 @@
+"""Resolve a `Format` and a special-tokens mapping into constant strings, once, for both builders.
+
+Both renderers (`_render_c`, `_render_py`) start from the same `Plan`, so the two share every decision
+that does not depend on the conversation: which tokens are defined, which turns are usable, and the
+pieces merged so that a message costs at most three copies (head, content, tail).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from ..formats.spec import DECLINE, ROLE, SKIP, Format, Reject, SystemPolicy, Text, Token, Transform, Turn
+
+# Turn kinds and transforms as small ints, for the C builder's switch statements.
+TURN, SKIPPED, REJECTED, DECLINED = 0, 1, 2, 3
+T_NONE, T_TRIM, T_JSON, T_AFTER_THINK = 0, 1, 2, 3
+SYS_TURN, SYS_LEAD, SYS_FOLD, SYS_REJECT, SYS_COLLECT = 0, 1, 2, 3, 4
+
+_TRANSFORMS = {Transform.NONE: T_NONE, Transform.TRIM: T_TRIM, Transform.JSON: T_JSON, Transform.AFTER_THINK: T_AFTER_THINK}
+_POLICIES = {
+    SystemPolicy.TURN: SYS_TURN,
+    SystemPolicy.LEAD: SYS_LEAD,
+    SystemPolicy.FOLD: SYS_FOLD,
+    SystemPolicy.REJECT: SYS_REJECT,
+    SystemPolicy.COLLECT: SYS_COLLECT,
+}
+
+
+@dataclass(frozen=True)
+class PlanTurn:
+    """One role's turn with every constant resolved.
+
+    A message prints `head + [role + role_tail] + content + tail`, where head is `open_head` when a
+    group opens at this message and `head` otherwise, and tail is `close_tail` when a group closes.
+    """
+
+    kind: int
+    role: str | None  # None for the generic turn (roles not named by the format)
+    interp: bool = False  # the prefix interpolates the message's role between head and role_tail
+    head: str = ""
+    open_head: str = ""
+    role_tail: str = ""
+    tail: str = ""
+    close_tail: str = ""
+    end_len: int = 0  # length of the end-of-turn marker at the start of tail
+    transform: int = T_NONE
+    generated: bool = False
+    grouped: bool = False
+    is_user: bool = False
+    is_system: bool = False
+    message: str = ""  # the TemplateError message of a rejected role
+
+
+@dataclass(frozen=True)
+class Plan:
+    usable: bool  # false when a constant needs a token that is undefined: every input is declined
+    start: str
+    after_system: str
+    generation_prompt: str
+    no_generation_prompt: str
+    system: int
+    system_turn: PlanTurn | None  # kind DECLINED when it needs an undefined token
+    default_block: str | None  # the whole system slot when there is no system message (LEAD)
+    system_error: str
+    collect_sep: str
+    alternation_error: str | None
+    turns: tuple[PlanTurn, ...]  # named roles, always including user, system and assistant
+    other: PlanTurn
+    declined_keys: tuple[str, ...]
+
+
+def resolve_text(text: Text, tokens: Mapping[str, object]) -> str | None:
+    """The text with tokens substituted; None when it needs an undefined (or non-string) token."""
+    out = []
+    for piece in text:
+        if isinstance(piece, Token):
+            value = tokens.get(piece.name)
+            if value is None:
+                if piece.required:
+                    return None
+                value = ""
+            elif type(value) is not str:
+                return None  # Jinja would print str(value); not worth mirroring
+            out.append(value)
+        elif piece is ROLE:
+            raise ValueError("ROLE must be split off before resolving")
+        else:
+            out.append(piece)  # type: ignore[arg-type]
+    return "".join(out)
+
+
+def _turn(rule: object, role: str | None, tokens: Mapping[str, object], loop_prefix: str | None) -> PlanTurn:
+    is_user, is_system = role == "user", role == "system"
+    flags = {"role": role, "is_user": is_user, "is_system": is_system}
+    if rule is SKIP:
+        if loop_prefix is None:
+            return PlanTurn(DECLINED, **flags)
+        return PlanTurn(SKIPPED, head=loop_prefix, **flags)
+    if rule is DECLINE:
+        return PlanTurn(DECLINED, **flags)
+    if isinstance(rule, Reject):
+        return PlanTurn(REJECTED, message=rule.message, **flags)
+    assert isinstance(rule, Turn)
+    prefix, role_tail_text, interp = rule.prefix, (), False
+    if ROLE in prefix:
+        at = prefix.index(ROLE)
+        if role is None:
+            prefix, role_tail_text, interp = prefix[:at], prefix[at + 1 :], True
+        else:
+            prefix = prefix[:at] + (role,) + prefix[at + 1 :]
+    parts = [resolve_text(t, tokens) for t in (prefix, role_tail_text, rule.end, rule.sep, rule.group_open, rule.group_close)]
+    if loop_prefix is None or any(p is None for p in parts):
+        return PlanTurn(DECLINED, **flags)
+    head, role_tail, end, sep, group_open, group_close = parts  # type: ignore[misc]
+    return PlanTurn(
+        TURN,
+        interp=interp,
+        head=loop_prefix + head,
+        open_head=loop_prefix + group_open + head,
+        role_tail=role_tail,
+        tail=end + sep,
+        close_tail=end + sep + group_close,
+        end_len=len(end),
+        transform=_TRANSFORMS[rule.transform],
+        generated=rule.generated,
+        grouped=bool(rule.group_open or rule.group_close),
+        **flags,
+    )
+
+
+def build_plan(fmt: Format, tokens: Mapping[str, object]) -> Plan:
+    """Resolve `fmt` against `tokens` (a special_tokens_map: name -> str; missing means undefined)."""
+    consts = [
+        resolve_text(t, tokens)
+        for t in (fmt.start, fmt.after_system, fmt.generation_prompt, fmt.no_generation_prompt, fmt.loop_prefix)
+    ]
+    usable = all(c is not None for c in consts)
+    start, after_system, gen, no_gen, loop_prefix = (c or "" for c in consts)
+    lp = loop_prefix if usable else None
+
+    names = dict(fmt.roles)
+    for role in ("user", "system", "assistant"):
+        names.setdefault(role, fmt.other)
+    turns = tuple(_turn(rule, role, tokens, lp) for role, rule in sorted(names.items()))
+    other = _turn(fmt.other, None, tokens, lp)
+
+    system_turn = None
+    default_block = None
+    if fmt.system_turn is not None:
+        system_turn = _turn(fmt.system_turn, "system", tokens, "")
+        if system_turn.kind != TURN:
+            usable = False  # the system slot is printed for every conversation of these policies
+        elif fmt.default_system is not None:
+            default_block = system_turn.head + fmt.default_system + system_turn.tail
+    return Plan(
+        usable=usable,
+        start=start,
+        after_system=after_system,
+        generation_prompt=gen,
+        no_generation_prompt=no_gen,
+        system=_POLICIES[fmt.system],
+        system_turn=system_turn,
+        default_block=default_block,
+        system_error=fmt.system_error or "",
+        collect_sep=fmt.collect_sep,
+        alternation_error=fmt.alternation_error,
+        turns=turns,
+        other=other,
+        declined_keys=tuple(sorted(fmt.declined_keys)),
+    )

@@ -1,0 +1,635 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False, cdivision=True
+"""Compiled string builder: the C twin of `_render_py` (same names, same results, same declines).
+
+A render makes four passes over a C array of messages: scan (validate, find each role's turn, or
+decline), check (raise where the template raises), measure (choose every piece, add up lengths and
+the widest code point) and copy (one PyUnicode_New, then memcpy or widening loops). Strings are
+seen through `cf_str` views (data, length, kind, widest char) computed once: constants when the
+renderer is built, message fields when they are scanned. Message fields are borrowed; the few
+strings a render creates (trimmed or JSON-quoted contents, str-subclass copies) are owned by a
+scratch list that lives as long as the render.
+"""
+
+cimport cython
+from cpython.mem cimport PyMem_Free, PyMem_Malloc
+from cpython.object cimport PyObject
+from cpython.ref cimport Py_INCREF, Py_XDECREF
+
+import json
+
+from . import _plan
+from ._plan import build_plan
+
+cdef extern from *:
+    """
+    #if PY_VERSION_HEX < 0x030C0000
+    #define CF_READY(op) (PyUnicode_IS_READY(op) ? 0 : _PyUnicode_Ready((PyObject *)(op)))
+    #else
+    #define CF_READY(op) 0
+    #endif
+
+    /* A view of a ready str: what the measure and copy passes need, read once. */
+    typedef struct {
+        const void *data;
+        Py_ssize_t len;
+        int kind;
+        Py_UCS4 maxc;  /* PyUnicode_MAX_CHAR_VALUE: 0x7f, 0xff, 0xffff or 0x10ffff */
+    } cf_str;
+
+    static CYTHON_INLINE void cf_view(PyObject *s, cf_str *v) {
+        v->data = PyUnicode_DATA(s);
+        v->len = PyUnicode_GET_LENGTH(s);
+        v->kind = PyUnicode_KIND(s);
+        v->maxc = PyUnicode_MAX_CHAR_VALUE(s);
+    }
+
+    /* Copy s into the output at pos; the output kind is never narrower than s's. */
+    static CYTHON_INLINE Py_ssize_t cf_put(void *odata, int okind, Py_ssize_t pos, const cf_str *s) {
+        Py_ssize_t n = s->len, k;
+        if (n == 0) return pos;
+        if (s->kind == okind) {
+            memcpy((char *)odata + pos * okind, s->data, (size_t)(n * okind));
+        } else if (okind == PyUnicode_2BYTE_KIND) {
+            Py_UCS2 *o = (Py_UCS2 *)odata + pos;
+            const Py_UCS1 *in = (const Py_UCS1 *)s->data;
+            for (k = 0; k < n; k++) o[k] = in[k];
+        } else if (s->kind == PyUnicode_1BYTE_KIND) {
+            Py_UCS4 *o = (Py_UCS4 *)odata + pos;
+            const Py_UCS1 *in = (const Py_UCS1 *)s->data;
+            for (k = 0; k < n; k++) o[k] = in[k];
+        } else {
+            Py_UCS4 *o = (Py_UCS4 *)odata + pos;
+            const Py_UCS2 *in = (const Py_UCS2 *)s->data;
+            for (k = 0; k < n; k++) o[k] = in[k];
+        }
+        return pos + n;
+    }
+
+    /* Equal strings: both canonical, so equal text means equal kind and bytes. Role names are
+       short, so a byte loop beats a call to memcmp. */
+    static CYTHON_INLINE int cf_same(const cf_str *a, const cf_str *b) {
+        Py_ssize_t n = a->len * a->kind, k;
+        const unsigned char *x = (const unsigned char *)a->data, *y = (const unsigned char *)b->data;
+        if (a->len != b->len || a->kind != b->kind) return 0;
+        for (k = 0; k < n; k++) if (x[k] != y[k]) return 0;
+        return 1;
+    }
+
+    /* Where s.strip() lies in s: str.strip() also tests Py_UNICODE_ISSPACE. */
+    static void cf_strip(PyObject *s, Py_ssize_t *lo, Py_ssize_t *hi) {
+        int kind = PyUnicode_KIND(s);
+        const void *d = PyUnicode_DATA(s);
+        Py_ssize_t a = 0, b = PyUnicode_GET_LENGTH(s);
+        while (a < b && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, d, a))) a++;
+        while (b > a && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, d, b - 1))) b--;
+        *lo = a;
+        *hi = b;
+    }
+
+    /* Equal exact strs (b is ready). */
+    static CYTHON_INLINE int cf_eq(PyObject *a, PyObject *b) {
+        cf_str x, y;
+        if (a == b) return 1;
+        if (CF_READY(a) < 0) { PyErr_Clear(); return 0; }
+        cf_view(a, &x);
+        cf_view(b, &y);
+        return cf_same(&x, &y);
+    }
+
+    /* Read a message dict's role and content (borrowed) in one pass over its entries: cheaper than
+       two hashed lookups. Only exact-str keys count (transformers rewrites the others). 0 declines:
+       a missing field, a declined key, or, when the format declines keys, any key that is not an
+       exact str (it might stand for one). */
+    static int cf_fields(PyObject *d, PyObject *k_role, PyObject *k_content,
+                         PyObject *const *declined, int ndeclined, PyObject **role, PyObject **content) {
+        Py_ssize_t pos = 0;
+        PyObject *key, *value;
+        int i;
+        *role = *content = NULL;
+        while (PyDict_Next(d, &pos, &key, &value)) {
+            if (key == k_role) *role = value;
+            else if (key == k_content) *content = value;
+            else goto other_key;
+            /* Nothing else is read: the remaining keys cannot matter (none can equal a field found). */
+            if (ndeclined == 0 && *role != NULL && *content != NULL) return 1;
+            continue;
+        other_key:
+            if (!PyUnicode_CheckExact(key)) {
+                if (ndeclined) return 0;
+                continue;
+            }
+            if (cf_eq(key, k_role)) { *role = value; continue; }
+            if (cf_eq(key, k_content)) { *content = value; continue; }
+            for (i = 0; i < ndeclined; i++) if (cf_eq(key, declined[i])) return 0;
+        }
+        return *role != NULL && *content != NULL;
+    }
+    """
+    ctypedef struct cf_str:
+        const void* data
+        Py_ssize_t len
+        int kind
+        Py_UCS4 maxc
+    int CF_READY(PyObject*) except -1
+    void cf_view(PyObject*, cf_str*) noexcept nogil
+    Py_ssize_t cf_put(void*, int, Py_ssize_t, const cf_str*) noexcept nogil
+    bint cf_same(const cf_str*, const cf_str*) noexcept nogil
+    void cf_strip(PyObject*, Py_ssize_t*, Py_ssize_t*) noexcept nogil
+    bint cf_fields(PyObject*, PyObject*, PyObject*, PyObject**, int, PyObject**, PyObject**) noexcept
+
+cdef extern from "Python.h":
+    Py_ssize_t u_len "PyUnicode_GET_LENGTH"(PyObject*) noexcept nogil
+    void* u_data "PyUnicode_DATA"(PyObject*) noexcept nogil
+    int u_kind "PyUnicode_KIND"(PyObject*) noexcept nogil
+    bint is_str "PyUnicode_Check"(PyObject*) noexcept nogil
+    bint is_exact_str "PyUnicode_CheckExact"(PyObject*) noexcept nogil
+    bint is_exact_dict "PyDict_CheckExact"(PyObject*) noexcept nogil
+    bint is_exact_list "PyList_CheckExact"(PyObject*) noexcept nogil
+    bint is_exact_tuple "PyTuple_CheckExact"(PyObject*) noexcept nogil
+    PyObject* seq_item "PySequence_Fast_GET_ITEM"(PyObject*, Py_ssize_t) noexcept nogil
+    Py_ssize_t seq_size "PySequence_Fast_GET_SIZE"(PyObject*) noexcept nogil
+    object PyUnicode_New(Py_ssize_t, Py_UCS4)
+    object PyUnicode_Substring(object, Py_ssize_t, Py_ssize_t)
+    object PyUnicode_FromObject(object)
+    Py_ssize_t PyUnicode_Find(object, object, Py_ssize_t, Py_ssize_t, int) except -2
+
+__all__ = ["Renderer"]
+
+cdef object K_ROLE = "role"
+cdef object K_CONTENT = "content"
+cdef object THINK_END = "</think>"
+cdef object _json_dumps = json.dumps
+
+cdef enum:
+    SMALL = 16  # conversations up to this many messages need no heap allocation
+    MAX_DECLINED = 8
+
+# The plan's small-int codes as C constants (checked against _plan below), so comparisons stay in C.
+cdef enum:
+    TURN = 0
+    SKIPPED = 1
+    REJECTED = 2
+    DECLINED = 3
+cdef enum:
+    T_NONE = 0
+    T_TRIM = 1
+    T_JSON = 2
+    T_AFTER_THINK = 3
+cdef enum:
+    SYS_TURN = 0
+    SYS_LEAD = 1
+    SYS_FOLD = 2
+    SYS_REJECT = 3
+    SYS_COLLECT = 4
+
+for _name, _value in {
+    "TURN": TURN, "SKIPPED": SKIPPED, "REJECTED": REJECTED, "DECLINED": DECLINED,
+    "T_NONE": T_NONE, "T_TRIM": T_TRIM, "T_JSON": T_JSON, "T_AFTER_THINK": T_AFTER_THINK,
+    "SYS_TURN": SYS_TURN, "SYS_LEAD": SYS_LEAD, "SYS_FOLD": SYS_FOLD, "SYS_REJECT": SYS_REJECT,
+    "SYS_COLLECT": SYS_COLLECT,
+}.items():
+    if getattr(_plan, _name) != _value:
+        raise ImportError(f"chatfmt._fast._render_c is out of date with _plan ({_name})")
+
+
+cdef struct CTurn:
+    int kind
+    int transform
+    bint interp
+    bint generated
+    bint grouped
+    bint is_user
+    bint is_system
+    cf_str role  # len -1 for the generic turn
+    cf_str head
+    cf_str open_head
+    cf_str role_tail
+    cf_str tail
+    cf_str close_tail
+    Py_ssize_t end_len
+    PyObject* message
+
+
+cdef struct Item:
+    CTurn* turn
+    cf_str role
+    PyObject* content
+    cf_str* head  # NULL when nothing is printed for the message
+    cf_str piece  # the printed content
+    cf_str* tail
+    Py_ssize_t pos  # where piece starts in the output
+
+
+cdef struct Scratch:
+    PyObject* keep  # a list owning the strings this render created, NULL until the first one
+
+
+cdef PyObject* _own(Scratch* scratch, object obj) except NULL:
+    """Keep `obj` alive until the render ends; return it as a borrowed pointer."""
+    cdef list keep
+    if scratch.keep == NULL:
+        keep = []
+        Py_INCREF(keep)
+        scratch.keep = <PyObject*>keep
+    (<list>scratch.keep).append(obj)
+    return <PyObject*>obj
+
+
+cdef inline void _acc(const cf_str* s, Py_ssize_t* total, Py_UCS4* maxc) noexcept nogil:
+    total[0] += s.len
+    if s.maxc > maxc[0]:
+        maxc[0] = s.maxc
+
+
+cdef inline Py_ssize_t _clamp(Py_ssize_t x, Py_ssize_t lo, Py_ssize_t hi) noexcept nogil:
+    return lo if x < lo else (hi if x > hi else x)
+
+
+cdef object _template_error(object message):
+    from jinja2.exceptions import TemplateError
+
+    return TemplateError(message)
+
+
+cdef int _view(object s, cf_str* v) except -1:
+    """View a str the renderer's plan keeps alive."""
+    CF_READY(<PyObject*>s)
+    cf_view(<PyObject*>s, v)
+    return 0
+
+
+cdef int _fill(CTurn* c, object t) except -1:
+    """Point a C turn at the strings of a PlanTurn."""
+    c.kind = t.kind
+    c.transform = t.transform
+    c.interp = t.interp
+    c.generated = t.generated
+    c.grouped = t.grouped
+    c.is_user = t.is_user
+    c.is_system = t.is_system
+    if t.role is None:
+        c.role.len = -1
+    else:
+        _view(t.role, &c.role)
+    _view(t.head, &c.head)
+    _view(t.open_head, &c.open_head)
+    _view(t.role_tail, &c.role_tail)
+    _view(t.tail, &c.tail)
+    _view(t.close_tail, &c.close_tail)
+    c.end_len = t.end_len
+    cdef object message = t.message
+    c.message = <PyObject*>message
+    return 0
+
+
+@cython.final
+cdef class Renderer:
+    """A `Format` compiled against one special-tokens mapping; renders conversations it covers."""
+
+    cdef readonly object format
+    cdef object _tokens
+    cdef object _plan  # owns every string the C tables point into
+    cdef CTurn* _turns
+    cdef Py_ssize_t _nturns
+    cdef CTurn _other
+    cdef CTurn _system
+    cdef bint _usable
+    cdef int _policy
+    cdef cf_str _start
+    cdef cf_str _after_system
+    cdef cf_str _gen
+    cdef cf_str _no_gen
+    cdef cf_str _default_block
+    cdef bint _has_default
+    cdef object _collect_sep
+    cdef object _system_error
+    cdef object _alternation_error
+    cdef PyObject* _declined[MAX_DECLINED]
+    cdef int _ndeclined
+    cdef bint _may_raise  # the format has a system rejection, an alternation check or a rejected role
+
+    def __cinit__(self, fmt, special_tokens=None):
+        self._turns = NULL
+
+    def __init__(self, fmt, special_tokens=None):
+        self._tokens = dict(special_tokens or {})
+        plan = build_plan(fmt, self._tokens)
+        self.format = fmt
+        self._plan = plan
+        self._usable = plan.usable
+        self._policy = plan.system
+        _view(plan.start, &self._start)
+        _view(plan.after_system, &self._after_system)
+        _view(plan.generation_prompt, &self._gen)
+        _view(plan.no_generation_prompt, &self._no_gen)
+        self._has_default = plan.default_block is not None
+        if self._has_default:
+            _view(plan.default_block, &self._default_block)
+        self._collect_sep = plan.collect_sep
+        self._system_error = plan.system_error
+        self._alternation_error = plan.alternation_error
+        if len(plan.declined_keys) > MAX_DECLINED:
+            raise ValueError(f"at most {MAX_DECLINED} declined keys")
+        self._ndeclined = len(plan.declined_keys)
+        cdef object key
+        for i, key in enumerate(plan.declined_keys):
+            CF_READY(<PyObject*>key)
+            self._declined[i] = <PyObject*>key
+        PyMem_Free(self._turns)
+        self._turns = <CTurn*>PyMem_Malloc(len(plan.turns) * sizeof(CTurn))
+        if self._turns == NULL:
+            raise MemoryError()
+        self._nturns = len(plan.turns)
+        for i, turn in enumerate(plan.turns):
+            _fill(&self._turns[i], turn)
+        _fill(&self._other, plan.other)
+        if plan.system_turn is not None:
+            _fill(&self._system, plan.system_turn)
+        else:
+            self._system.kind = DECLINED
+        self._may_raise = (
+            self._policy == SYS_REJECT
+            or plan.alternation_error is not None
+            or any(t.kind == REJECTED for t in plan.turns + (plan.other,))
+        )
+
+    def __dealloc__(self):
+        PyMem_Free(self._turns)
+
+    def __reduce__(self):
+        return Renderer, (self.format, self._tokens)
+
+    @property
+    def usable(self):
+        """False when the tokens leave nothing renderable (a required token is undefined)."""
+        return self._usable
+
+    cdef inline CTurn* _lookup(self, const cf_str* role) noexcept nogil:
+        cdef Py_ssize_t i
+        for i in range(self._nturns):
+            if cf_same(&self._turns[i].role, role):
+                return &self._turns[i]
+        return &self._other
+
+    cdef int _scan(self, PyObject* seq, Item* items, Py_ssize_t n, Scratch* scratch) except -1:
+        """Fill items; 1 when every message is covered, 0 to decline."""
+        cdef Py_ssize_t i
+        cdef PyObject* m
+        cdef PyObject* role
+        cdef PyObject* content
+        cdef CTurn* turn
+        for i in range(n):
+            m = seq_item(seq, i)
+            if not is_exact_dict(m):
+                return 0
+            if not cf_fields(m, <PyObject*>K_ROLE, <PyObject*>K_CONTENT, self._declined, self._ndeclined,
+                             &role, &content):
+                return 0
+            if not is_exact_str(role):  # transformers strips subclasses back to str
+                if not is_str(role):
+                    return 0
+                role = _own(scratch, PyUnicode_FromObject(<object>role))
+            if not is_exact_str(content):
+                if not is_str(content):
+                    return 0
+                content = _own(scratch, PyUnicode_FromObject(<object>content))
+            CF_READY(role)
+            CF_READY(content)
+            cf_view(role, &items[i].role)
+            turn = self._lookup(&items[i].role)
+            if turn.kind == DECLINED:
+                return 0
+            items[i].turn = turn
+            items[i].content = content
+        if self._policy == SYS_FOLD and n > 1 and items[0].turn.is_system:
+            if items[1].turn.transform != T_NONE and items[1].turn.transform != T_TRIM:
+                return 0
+        return 1
+
+    cdef int _check(self, Item* items, Py_ssize_t n, Py_ssize_t first) except -1:
+        """Raise where the template's raise_exception fires, in the template's order."""
+        cdef Py_ssize_t i
+        cdef CTurn* turn
+        cdef bint alternate = self._alternation_error is not None
+        if self._policy == SYS_REJECT and items[0].turn.is_system:
+            raise _template_error(self._system_error)
+        for i in range(first, n):
+            turn = items[i].turn
+            if alternate and turn.is_user != ((i - first) % 2 == 0):
+                raise _template_error(self._alternation_error)
+            if turn.kind == REJECTED:
+                raise _template_error(<object>turn.message)
+        return 0
+
+    cdef object _transform(self, int transform, PyObject* content):
+        cdef Py_ssize_t lo, hi, at, n = u_len(content)
+        if transform == T_TRIM:
+            cf_strip(content, &lo, &hi)
+            if lo == 0 and hi == n:
+                return <object>content
+            return PyUnicode_Substring(<object>content, lo, hi)
+        if transform == T_JSON:
+            return _json_dumps(<object>content, ensure_ascii=False)
+        if transform == T_AFTER_THINK:
+            at = PyUnicode_Find(<object>content, THINK_END, 0, n, -1)
+            if at < 0:
+                return <object>content
+            return PyUnicode_Substring(<object>content, at + 8, n)
+        return <object>content
+
+    cdef object _build(self, object messages, bint add_generation_prompt, bint want_spans):
+        cdef PyObject* seq = <PyObject*>messages
+        cdef Py_ssize_t n
+        if not self._usable or not (is_exact_list(seq) or is_exact_tuple(seq)):
+            return None
+        n = seq_size(seq)
+        if n == 0:
+            return None
+        cdef Item small[SMALL]
+        cdef Item* items = small
+        cdef Scratch scratch
+        scratch.keep = NULL
+        if n > SMALL:
+            items = <Item*>PyMem_Malloc(n * sizeof(Item))
+            if items == NULL:
+                raise MemoryError()
+        try:
+            return self._build_items(seq, items, n, add_generation_prompt, want_spans, &scratch)
+        finally:
+            Py_XDECREF(scratch.keep)
+            if items != small:
+                PyMem_Free(items)
+
+    cdef object _build_items(
+        self, PyObject* seq, Item* items, Py_ssize_t n, bint agp, bint want_spans, Scratch* scratch
+    ):
+        if not self._scan(seq, items, n, scratch):
+            return None
+        cdef bint has_system = items[0].turn.is_system
+        cdef int policy = self._policy
+        cdef Py_ssize_t first = 1 if has_system and (policy == SYS_LEAD or policy == SYS_FOLD) else 0
+        if self._may_raise:
+            self._check(items, n, first)
+
+        # Measure: choose every piece, add up lengths and the widest code point.
+        cdef Py_ssize_t total = 0, i, lo = 0, hi = 0, s0 = 0, u0 = 0, sys_len = 0
+        cdef Py_UCS4 maxc = 0
+        cdef CTurn* turn
+        cdef CTurn* st = &self._system
+        cdef bint has_sys_piece = False  # something fills the system slot (LEAD, COLLECT)
+        cdef cf_str sys_piece
+        sys_piece.len = 0
+        sys_piece.kind = 1
+        sys_piece.data = NULL
+        cdef cf_str* end_text = &self._gen if agp else &self._no_gen
+        cdef bint fold = policy == SYS_FOLD and has_system
+        cdef list collected = None
+        cdef object obj
+        _acc(&self._start, &total, &maxc)
+        if policy == SYS_LEAD and has_system:
+            cf_view(_own(scratch, self._transform(st.transform, items[0].content)), &sys_piece)
+            has_sys_piece = True
+        elif policy == SYS_COLLECT:
+            collected = []
+            for i in range(n):
+                if items[i].turn.is_system:
+                    collected.append(self._transform(st.transform, items[i].content))
+            if collected:
+                cf_view(_own(scratch, self._collect_sep.join(collected)), &sys_piece)
+                has_sys_piece = True
+        if has_sys_piece:
+            _acc(&st.head, &total, &maxc)
+            _acc(&sys_piece, &total, &maxc)
+            _acc(&st.tail, &total, &maxc)
+        elif policy == SYS_LEAD and self._has_default:
+            _acc(&self._default_block, &total, &maxc)
+        _acc(&self._after_system, &total, &maxc)
+
+        for i in range(first, n):
+            turn = items[i].turn
+            if turn.kind == SKIPPED:
+                items[i].head = &turn.head
+                items[i].tail = NULL
+                _acc(&turn.head, &total, &maxc)
+                continue
+            if turn.grouped and (i == first or items[i - 1].turn != turn):
+                items[i].head = &turn.open_head
+            else:
+                items[i].head = &turn.head
+            if turn.grouped and (i == n - 1 or items[i + 1].turn != turn):
+                items[i].tail = &turn.close_tail
+            else:
+                items[i].tail = &turn.tail
+            if fold and i == first:
+                obj = self._transform(st.transform, items[0].content)
+                sys_len = len(obj)
+                obj = self._plan.system_turn.head + obj + self._plan.system_turn.tail + <object>items[i].content
+                s0 = st.head.len
+                u0 = s0 + sys_len + st.tail.len
+                lo, hi = 0, len(obj)
+                if turn.transform == T_TRIM:
+                    cf_strip(<PyObject*>obj, &lo, &hi)
+                    obj = PyUnicode_Substring(obj, lo, hi)
+                cf_view(_own(scratch, obj), &items[i].piece)
+            elif turn.transform == T_NONE:
+                cf_view(items[i].content, &items[i].piece)
+            else:
+                cf_view(_own(scratch, self._transform(turn.transform, items[i].content)), &items[i].piece)
+            _acc(items[i].head, &total, &maxc)
+            if turn.interp:
+                _acc(&items[i].role, &total, &maxc)
+                _acc(&turn.role_tail, &total, &maxc)
+            _acc(&items[i].piece, &total, &maxc)
+            _acc(items[i].tail, &total, &maxc)
+        _acc(end_text, &total, &maxc)
+
+        # Copy: one allocation, every piece written once.
+        cdef object out = PyUnicode_New(total, maxc)
+        cdef void* odata = u_data(<PyObject*>out)
+        cdef int okind = u_kind(<PyObject*>out)
+        cdef Py_ssize_t pos = cf_put(odata, okind, 0, &self._start), sys_pos = 0
+        if has_sys_piece:
+            pos = cf_put(odata, okind, pos, &st.head)
+            sys_pos = pos
+            pos = cf_put(odata, okind, pos, &sys_piece)
+            pos = cf_put(odata, okind, pos, &st.tail)
+        elif policy == SYS_LEAD and self._has_default:
+            pos = cf_put(odata, okind, pos, &self._default_block)
+        pos = cf_put(odata, okind, pos, &self._after_system)
+        for i in range(first, n):
+            pos = cf_put(odata, okind, pos, items[i].head)
+            if items[i].tail == NULL:  # skipped role
+                continue
+            if items[i].turn.interp:
+                pos = cf_put(odata, okind, pos, &items[i].role)
+                pos = cf_put(odata, okind, pos, &items[i].turn.role_tail)
+            items[i].pos = pos
+            pos = cf_put(odata, okind, pos, &items[i].piece)
+            pos = cf_put(odata, okind, pos, items[i].tail)
+        cf_put(odata, okind, pos, end_text)
+        if not want_spans:
+            return out
+
+        # Spans: read back from the positions recorded while copying.
+        cdef list content_spans = [None] * n
+        cdef list generation_spans = []
+        cdef Py_ssize_t at, plen, k = 0
+        if has_sys_piece and policy == SYS_LEAD:
+            content_spans[0] = (sys_pos, sys_pos + sys_piece.len)
+        elif has_sys_piece:  # COLLECT: the pieces sit in order, joined by collect_sep
+            at = sys_pos
+            for i in range(n):
+                if items[i].turn.is_system:
+                    plen = len(collected[k])
+                    content_spans[i] = (at, at + plen)
+                    at += plen + len(self._collect_sep)
+                    k += 1
+        for i in range(first, n):
+            if items[i].tail == NULL:
+                continue
+            at = items[i].pos
+            plen = items[i].piece.len
+            if fold and i == first:
+                content_spans[0] = (at + _clamp(s0, lo, hi) - lo, at + _clamp(s0 + sys_len, lo, hi) - lo)
+                content_spans[i] = (at + _clamp(u0, lo, hi) - lo, at + plen)
+            else:
+                content_spans[i] = (at, at + plen)
+            if items[i].turn.generated:
+                generation_spans.append((at, at + plen + items[i].turn.end_len))
+        return out, content_spans, generation_spans
+
+    def covers(self, messages):
+        """Whether `render` gives the reference result for these messages (a string or the same error)."""
+        cdef PyObject* seq = <PyObject*>messages
+        if not self._usable or not (is_exact_list(seq) or is_exact_tuple(seq)):
+            return False
+        cdef Py_ssize_t n = seq_size(seq)
+        if n == 0:
+            return False
+        cdef Item small[SMALL]
+        cdef Item* items = small
+        cdef Scratch scratch
+        scratch.keep = NULL
+        if n > SMALL:
+            items = <Item*>PyMem_Malloc(n * sizeof(Item))
+            if items == NULL:
+                raise MemoryError()
+        try:
+            return self._scan(seq, items, n, &scratch) == 1
+        finally:
+            Py_XDECREF(scratch.keep)
+            if items != small:
+                PyMem_Free(items)
+
+    def render(self, messages, add_generation_prompt=False):
+        """The prompt text, or None when this input is not covered (render it with Jinja instead)."""
+        return self._build(messages, add_generation_prompt, False)
+
+    def render_batch(self, conversations, add_generation_prompt=False):
+        """`render` over many conversations; None marks each one not covered."""
+        cdef bint agp = add_generation_prompt
+        return [self._build(messages, agp, False) for messages in conversations]
+
+    def render_spans(self, messages, add_generation_prompt=False):
+        """(text, content span per message or None if not printed, generation spans), or None if not covered."""
+        return self._build(messages, add_generation_prompt, True)

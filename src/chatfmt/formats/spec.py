@@ -1,0 +1,263 @@
+"""Declarative chat formats: plain data that says where a known chat template puts which text.
+
+A `Format` describes one reference Jinja template precisely enough for the compiled string builder
+(`chatfmt._fast`) to reproduce its output byte for byte, without Jinja, for the inputs it covers:
+conversations of `{"role": str, "content": str}` messages. It is frozen and hashable so it can key
+caches and be compared; it holds no code, only text and a few closed choices (`Transform`,
+`SystemPolicy`), because every choice is something the builder must implement twice (C and Python).
+
+Text is written as a tuple of pieces: literal strings, `Token(...)` references to special tokens
+(resolved when a renderer is compiled, since tokens are inputs, not part of the format), and the `ROLE`
+placeholder (the message's role, for generic turns such as ChatML's `<|im_start|>{role}\\n`).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Union
+
+__all__ = [
+    "DECLINE",
+    "ROLE",
+    "SKIP",
+    "Format",
+    "Reject",
+    "RoleTable",
+    "Rule",
+    "SystemPolicy",
+    "Text",
+    "Token",
+    "Transform",
+    "Turn",
+]
+
+
+@dataclass(frozen=True)
+class Token:
+    """A special token printed by the template (`{{ bos_token }}`), resolved from the tokens mapping.
+
+    `required` is true where the template *concatenates* the token (`bos_token + '[INST] '`): Jinja then
+    raises on an undefined token instead of printing "", so the builder declines whatever would print it.
+    """
+
+    name: str
+    required: bool = False
+
+
+class _Role:
+    """Type of `ROLE`, the placeholder for the message's own role string."""
+
+    _instance: _Role | None = None
+
+    def __new__(cls) -> _Role:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "ROLE"
+
+    def __reduce__(self) -> str:
+        return "ROLE"
+
+
+ROLE = _Role()
+
+Piece = Union[str, Token, _Role]
+Text = tuple[Piece, ...]
+
+
+class Transform(enum.Enum):
+    """What the template does to a message's content before printing it."""
+
+    NONE = "none"
+    TRIM = "trim"  # `| trim` or `.strip()`: Python str.strip(), Unicode whitespace
+    JSON = "json"  # `| tojson` on a string: json.dumps(content, ensure_ascii=False)
+    AFTER_THINK = "after_think"  # `content.split('</think>')[-1]` (DeepSeek drops past reasoning)
+
+
+class SystemPolicy(enum.Enum):
+    """What happens to system messages, because templates disagree on exactly this.
+
+    TURN: a system message is an ordinary message, looked up in `roles` like any other.
+    LEAD: a first system message leaves the loop and is printed once by `system_turn` before it; without
+      one, `default_system` (if set) is printed there instead (SmolLM2, Qwen2.5, Llama-3.1, Command-R).
+    FOLD: a first system message leaves the loop and is wrapped by `system_turn` into the content of the
+      first loop message, before that message's transform (Llama-2's `<<SYS>>` inside `[INST]`).
+    REJECT: a first system message raises TemplateError(`system_error`) (Gemma 1).
+    COLLECT: every system message, wherever it is, is joined with `collect_sep` and printed by
+      `system_turn` before the loop; the loop itself skips them (DeepSeek-V3).
+    """
+
+    TURN = "turn"
+    LEAD = "lead"
+    FOLD = "fold"
+    REJECT = "reject"
+    COLLECT = "collect"
+
+
+@dataclass(frozen=True)
+class Turn:
+    """How one message is printed: `prefix + transform(content) + end + sep`.
+
+    `end` is the end-of-turn marker; for `generated` turns (the assistant's) `content + end` is the
+    generation span, the text a model learns to emit. `sep` follows the marker but is not generated.
+    `group_open`/`group_close` wrap each run of consecutive messages with this role (Qwen2.5 puts a
+    run of tool results inside one user turn).
+    """
+
+    prefix: Text = ()
+    end: Text = ()
+    sep: Text = ()
+    transform: Transform = Transform.NONE
+    generated: bool = False
+    group_open: Text = ()
+    group_close: Text = ()
+
+    def __post_init__(self) -> None:
+        for name in ("end", "sep", "group_open", "group_close"):
+            if ROLE in getattr(self, name):
+                raise ValueError(f"ROLE may only appear in a turn's prefix, not in {name}")
+        if sum(piece is ROLE for piece in self.prefix) > 1:
+            raise ValueError("ROLE may appear at most once in a prefix")
+
+
+@dataclass(frozen=True)
+class Reject:
+    """A role the template refuses: raises jinja2 TemplateError(message) where the template does."""
+
+    message: str
+
+
+class _Action(enum.Enum):
+    SKIP = "skip"  # the template prints nothing for this role
+    DECLINE = "decline"  # the builder does not cover this role; the caller falls back to Jinja
+
+
+SKIP = _Action.SKIP
+DECLINE = _Action.DECLINE
+
+Rule = Union[Turn, Reject, _Action]
+# Pass a dict; a Format stores it as a tuple of (role, rule) pairs sorted by role, to stay hashable.
+RoleTable = Union[Mapping[str, Rule], tuple[tuple[str, Rule], ...]]
+
+
+def _text_fields(obj: object, names: tuple[str, ...]) -> list[Text]:
+    return [getattr(obj, name) for name in names]
+
+
+@dataclass(frozen=True)
+class Format:
+    """A chat format as data. See the module docstring; each field exists because some template needs it.
+
+    name, source: the registry name and the corpus template file this mirrors (for parity tests).
+    roles: role -> rule for roles the template names; pass a dict, it is stored as a sorted tuple of
+      pairs so the format stays hashable (read it with `rule_for`). Any other role gets `other`.
+    other: rule for every role not in `roles` (a generic `Turn` with ROLE, SKIP, a Reject or DECLINE).
+    start: printed once at the very beginning (the BOS token, constant preamble).
+    system, system_turn, default_system, system_error, collect_sep: the system-message policy.
+    after_system: printed after the system slot whether or not anything was printed there.
+    alternation_error: when set, the Llama-2 check `(role == 'user') != (index % 2 == 0)` over the loop
+      messages raises TemplateError(alternation_error), before the message's own rule is applied.
+    loop_prefix: printed at every loop iteration, whatever the role (whitespace the template leaves
+      between its tags, as the Alpaca template does).
+    generation_prompt / no_generation_prompt: printed at the end when add_generation_prompt is true /
+      false (Phi-3 prints the EOS token when there is no prompt).
+    declined_keys: message keys the template reads besides role and content (`tool_calls`): a message
+      that has one is not covered.
+    variables: template variables besides messages, add_generation_prompt and the special tokens that
+      the template reads (tools, date_string, ...). The compiled path assumes none of them is passed
+      (and that tools/documents are None); see `context_covered`.
+    """
+
+    name: str
+    source: str
+    roles: RoleTable = ()
+    other: Rule = SKIP
+    start: Text = ()
+    system: SystemPolicy = SystemPolicy.TURN
+    system_turn: Turn | None = None
+    default_system: str | None = None
+    system_error: str | None = None
+    collect_sep: str = ""
+    after_system: Text = ()
+    alternation_error: str | None = None
+    loop_prefix: Text = ()
+    generation_prompt: Text = ()
+    no_generation_prompt: Text = ()
+    declined_keys: frozenset[str] = field(default_factory=frozenset)
+    variables: frozenset[str] = field(default_factory=frozenset)
+
+    def __post_init__(self) -> None:
+        roles = self.roles
+        if isinstance(roles, Mapping):
+            roles = tuple(sorted(roles.items()))
+        object.__setattr__(self, "roles", tuple(roles))
+        object.__setattr__(self, "declined_keys", frozenset(self.declined_keys))
+        object.__setattr__(self, "variables", frozenset(self.variables))
+        for name in ("start", "after_system", "loop_prefix", "generation_prompt", "no_generation_prompt"):
+            if ROLE in getattr(self, name):
+                raise ValueError(f"ROLE has no meaning in {name}")
+        for role, rule in self.roles:
+            if not isinstance(role, str):
+                raise TypeError(f"role names are strings, got {role!r}")
+            if isinstance(rule, Turn) and ROLE in rule.prefix:
+                raise ValueError(f"role {role!r} is known; write its prefix out instead of using ROLE")
+        if isinstance(self.other, Turn) and (self.other.group_open or self.other.group_close):
+            raise ValueError("groups are only supported for named roles")
+        policy = self.system
+        if policy in (SystemPolicy.LEAD, SystemPolicy.FOLD, SystemPolicy.COLLECT):
+            if self.system_turn is None:
+                raise ValueError(f"system policy {policy.value} needs a system_turn")
+            if ROLE in self.system_turn.prefix:
+                raise ValueError("the system turn prints a known role; write it out")
+        if policy is SystemPolicy.REJECT and self.system_error is None:
+            raise ValueError("system policy reject needs a system_error")
+        if policy is SystemPolicy.COLLECT and self.rule_for("system") is not SKIP:
+            raise ValueError("with system policy collect the loop must SKIP system messages")
+        if policy is SystemPolicy.FOLD and self.system_turn is not None and self.system_turn.transform not in (
+            Transform.NONE,
+            Transform.TRIM,
+        ):
+            raise ValueError("a folded system message supports only NONE or TRIM")
+
+    def rule_for(self, role: str) -> Rule:
+        """The rule applied to a message with this role."""
+        for name, rule in self.roles:  # type: ignore[misc]  # a tuple of pairs after __post_init__
+            if name == role:
+                return rule
+        return self.other
+
+    @property
+    def tokens(self) -> frozenset[str]:
+        """Names of the special tokens this format prints."""
+        texts: list[Text] = _text_fields(
+            self, ("start", "after_system", "loop_prefix", "generation_prompt", "no_generation_prompt")
+        )
+        turns = [rule for _, rule in self.roles if isinstance(rule, Turn)]
+        if isinstance(self.other, Turn):
+            turns.append(self.other)
+        if self.system_turn is not None:
+            turns.append(self.system_turn)
+        for turn in turns:
+            texts += _text_fields(turn, ("prefix", "end", "sep", "group_open", "group_close"))
+        return frozenset(piece.name for text in texts for piece in text if isinstance(piece, Token))
+
+    def context_covered(
+        self, tools: object = None, documents: object = None, kwargs: Mapping[str, object] | None = None
+    ) -> bool:
+        """Whether the render context leaves the output to messages, add_generation_prompt and tokens.
+
+        `tools`/`documents` are always passed to the template (None by default), so they only matter
+        when not None; any other variable the template reads changes it merely by being passed.
+        Special tokens passed as kwargs are not variables: merge them into the mapping the renderer is
+        compiled with, as transformers does (`{**special_tokens_map, **kwargs}`).
+        """
+        kwargs = kwargs or {}
+        if tools is not None and "tools" in self.variables:
+            return False
+        if documents is not None and "documents" in self.variables:
+            return False
+        return not any(name in self.variables for name in kwargs)

@@ -1,0 +1,449 @@
+"""The declarative formats and their compiled builders against transformers' Jinja rendering.
+
+For every built-in format: the C builder, the pure-Python twin and
+`transformers.utils.chat_template_utils.render_jinja_template` on the corpus template give the same
+string, or raise the same exception (type and message), or the builder declines (returns None, the
+caller then renders with Jinja). Declines must stay rare for plain role/content conversations.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import os
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import jinja2.meta
+import pytest
+from fast_conftest_fixture import extensions_required, fast_impl  # noqa: F401 - the fixture
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from transformers.utils.chat_template_utils import _compile_jinja_template, render_jinja_template
+
+from chatfmt import _fast
+from chatfmt._fast import _render_py
+from chatfmt.formats.definitions import FORMATS
+from chatfmt.formats.spec import DECLINE, ROLE, SKIP, Format, Reject, SystemPolicy, Token, Transform, Turn
+
+CORPUS = Path(__file__).parent / "data" / "corpus"
+PACKAGE_TEMPLATES = Path(_fast.__file__).parents[1] / "formats" / "templates"
+CONTEXTS = sorted((CORPUS / "contexts").glob("*.json"))
+NAMES = sorted(FORMATS)
+STD_TOKENS = {"bos_token": "<s>", "eos_token": "</s>"}
+SOURCES = {name: (CORPUS / "templates" / fmt.source).read_text(encoding="utf-8") for name, fmt in FORMATS.items()}
+
+DECLINED = "declined"
+Outcome = Any  # a string, an exception, or DECLINED
+
+
+def reference(name: str, messages: object, agp: bool, tokens: dict[str, str], **extra: Any) -> Outcome:
+    try:
+        rendered, _ = render_jinja_template(
+            conversations=[messages], chat_template=SOURCES[name], add_generation_prompt=agp, **tokens, **extra
+        )
+    except Exception as exc:  # the reference's exception is an expected outcome
+        return exc
+    return rendered[0]
+
+
+def ours(renderer: Any, messages: object, agp: bool) -> Outcome:
+    try:
+        out = renderer.render(messages, agp)
+    except Exception as exc:
+        return exc
+    return DECLINED if out is None else out
+
+
+def assert_same(got: Outcome, expected: Outcome) -> None:
+    """`got` equals the reference, raised the same, or declined."""
+    if got is DECLINED:
+        return
+    if isinstance(got, Exception):
+        assert isinstance(expected, Exception), f"raised {got!r}, reference gave {expected!r}"
+        assert (type(got), str(got)) == (type(expected), str(expected))
+    else:
+        assert not isinstance(expected, Exception), f"gave {got!r}, reference raised {expected!r}"
+        assert got == expected
+
+
+def same_outcome(a: Outcome, b: Outcome) -> bool:
+    if isinstance(a, Exception) or isinstance(b, Exception):
+        return type(a) is type(b) and str(a) == str(b)
+    return a == b
+
+
+# --- strategies -----------------------------------------------------------------------------------
+
+ANY_CHAR = st.characters(codec=None, categories=None)  # every plane, lone surrogates included
+SPECIAL_TEXT = [
+    "", " ", "\n", "\t \n", "  padded  ", "\u3000wide\u3000", "\xa0nbsp\xa0", "\x1c\x1d\x1e\x1f", "\x85next",
+    "\u2028", "x\u200b", "\x00", "nul\x00mid", "\ud800", "lone \udfff low", "👋🏽🎉", "e\u0301", "\u0301lead",
+    "𝔘𝔫𝔦", "</think>", "reason</think>answer", "a</think>b</think> c ", "<|im_end|>", "[INST] x [/INST]",
+    "<<SYS>>\n", "{{ x }}", "\\", '"quoted"', "ÿ", "Ā",
+]
+text = st.one_of(
+    st.sampled_from(SPECIAL_TEXT),
+    st.text(ANY_CHAR, max_size=30),
+    st.text(st.sampled_from(" \t\n\r\x0b\x0c\u3000\xa0ab"), max_size=10),
+    st.builds(lambda s, k: s * k, st.text(ANY_CHAR, min_size=1, max_size=8), st.integers(50, 300)),
+)
+MAIN_ROLES = ("system", "user", "assistant")
+ODD_ROLES = ("tool", "ipython", "model", "foo", "", "User", "assistant ", "système", "👤", "\ud800", "tool")
+role = st.one_of(st.sampled_from(MAIN_ROLES), st.sampled_from(ODD_ROLES), st.text(ANY_CHAR, max_size=5))
+message = st.builds(lambda r, c: {"role": r, "content": c}, role, text)
+
+
+@st.composite
+def conversations(draw: st.DrawFn) -> list[dict[str, str]]:
+    """Anything, tool-heavy, or a well-formed chat (optional system, alternating turns), sometimes perturbed."""
+    shape = draw(st.sampled_from(["any", "tools", "chat", "chat", "perturbed"]))
+    if shape == "any":
+        return draw(st.lists(message, min_size=1, max_size=10))
+    if shape == "tools":  # runs of tool results (Qwen2.5 groups them, Llama-3.1 quotes them)
+        roles = st.sampled_from(["user", "assistant", "tool", "tool", "tool", "ipython", "system"])
+        return draw(st.lists(st.builds(lambda r, c: {"role": r, "content": c}, roles, text), min_size=1, max_size=10))
+    msgs = [{"role": "system", "content": draw(text)}] if draw(st.booleans()) else []
+    for i in range(draw(st.integers(1, 9))):
+        msgs.append({"role": "user" if i % 2 == 0 else "assistant", "content": draw(text)})
+    if shape == "perturbed":
+        at = draw(st.integers(0, len(msgs)))
+        if draw(st.booleans()) and at < len(msgs):
+            msgs[at] = draw(message)
+        else:
+            msgs.insert(at, draw(message))
+    return msgs
+
+
+token_text = st.sampled_from(["<s>", "</s>", "", "<｜begin▁of▁sentence｜>", "é", "👋", " "])
+tokens = st.one_of(
+    st.just(STD_TOKENS),
+    st.fixed_dictionaries({}, optional={"bos_token": token_text, "eos_token": token_text}),
+)
+PARITY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+# --- parity with transformers -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("context", CONTEXTS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("name", NAMES)
+def test_corpus_contexts(fast_impl, name: str, context: Path) -> None:
+    ctx = json.loads(context.read_text(encoding="utf-8"))
+    messages, agp = ctx.pop("messages"), ctx.pop("add_generation_prompt")
+    tools, documents = ctx.pop("tools", None), ctx.pop("documents", None)
+    toks = {k: ctx.pop(k) for k in ("bos_token", "eos_token") if k in ctx}
+    fmt = FORMATS[name]
+    if not fmt.context_covered(tools=tools, documents=documents, kwargs=ctx):
+        pytest.skip("the context sets a variable the template reads: Jinja renders it")
+    got = ours(fast_impl.Renderer(fmt, toks), messages, agp)
+    assert_same(got, reference(name, messages, agp, toks, tools=tools, documents=documents, **ctx))
+    plain = all(type(m.get("content")) is str and set(m) <= {"role", "content"} for m in messages)
+    roles = {m["role"] for m in messages}
+    if plain and not (roles & {"tool"} and name in ("deepseek-v3", "mistral-v3")):
+        assert got is not DECLINED
+
+
+@pytest.mark.parametrize("name", NAMES)
+@PARITY
+@given(messages=conversations(), agp=st.booleans(), toks=tokens)
+def test_generated_conversations(fast_impl, name: str, messages: list[dict[str, str]], agp: bool, toks: dict) -> None:
+    got = ours(fast_impl.Renderer(FORMATS[name], toks), messages, agp)
+    assert_same(got, reference(name, messages, agp, toks))
+    if {m["role"] for m in messages} <= {*MAIN_ROLES, "foo"} and toks.keys() >= {"bos_token", "eos_token"}:
+        assert got is not DECLINED, "a plain role/content conversation was declined"
+
+
+@pytest.mark.parametrize("name", NAMES)
+@settings(max_examples=150, deadline=None)
+@given(messages=conversations(), agp=st.booleans(), toks=tokens)
+def test_c_and_py_agree(name: str, messages: list[dict[str, str]], agp: bool, toks: dict) -> None:
+    c = pytest.importorskip("chatfmt._fast._render_c")
+    fmt = FORMATS[name]
+    rc, rp = c.Renderer(fmt, toks), _render_py.Renderer(fmt, toks)
+    assert same_outcome(ours(rc, messages, agp), ours(rp, messages, agp))
+    assert rc.covers(messages) == rp.covers(messages)
+    try:
+        spans_c = rc.render_spans(messages, agp)
+    except Exception as exc:
+        spans_c = exc
+    try:
+        spans_p = rp.render_spans(messages, agp)
+    except Exception as exc:
+        spans_p = exc
+    assert same_outcome(spans_c, spans_p)
+
+
+# --- spans ----------------------------------------------------------------------------------------
+
+
+def _resolve(text: tuple, toks: dict[str, str]) -> str:
+    return "".join(toks.get(p.name, "") if isinstance(p, Token) else p for p in text)
+
+
+def _printed(transform: Transform, content: str) -> str:
+    if transform is Transform.TRIM:
+        return content.strip()
+    if transform is Transform.JSON:
+        return json.dumps(content, ensure_ascii=False)
+    if transform is Transform.AFTER_THINK:
+        return content.split("</think>")[-1]
+    return content
+
+
+def expected_spans(fmt: Format, messages: list[dict[str, str]], toks: dict[str, str]):
+    """Per message, the text its content span must cover (None: not printed); per generated turn, its end marker."""
+    contents: list[str | None] = [None] * len(messages)
+    ends: list[tuple[int, str]] = []
+    first = 0
+    has_system = messages[0]["role"] == "system"
+    st_ = fmt.system_turn
+    if fmt.system is SystemPolicy.LEAD and has_system:
+        contents[0], first = _printed(st_.transform, messages[0]["content"]), 1
+    elif fmt.system is SystemPolicy.FOLD and has_system:
+        first = 1
+    elif fmt.system is SystemPolicy.COLLECT:
+        for i, m in enumerate(messages):
+            if m["role"] == "system":
+                contents[i] = _printed(st_.transform, m["content"])
+    for i in range(first, len(messages)):
+        rule = fmt.rule_for(messages[i]["role"])
+        if not isinstance(rule, Turn):
+            continue
+        contents[i] = _printed(rule.transform, messages[i]["content"])
+        if fmt.system is SystemPolicy.FOLD and has_system and i == first:
+            # Llama-2: `('<<SYS>>\n' + S + '\n<</SYS>>\n\n' + U).strip()` keeps S whole, and U loses its
+            # trailing whitespace only (the text before it is not blank).
+            assert rule.transform is Transform.TRIM and _resolve(st_.prefix, toks).strip()
+            contents[0], contents[i] = messages[0]["content"], messages[i]["content"].rstrip()
+        if rule.generated:
+            ends.append((i, _resolve(rule.end, toks)))
+    return contents, ends
+
+
+@pytest.mark.parametrize("name", NAMES)
+@settings(max_examples=80, deadline=None)
+@given(messages=conversations(), agp=st.booleans())
+def test_spans(fast_impl, name: str, messages: list[dict[str, str]], agp: bool) -> None:
+    fmt = FORMATS[name]
+    renderer = fast_impl.Renderer(fmt, STD_TOKENS)
+    try:
+        result = renderer.render_spans(messages, agp)
+    except jinja2.exceptions.TemplateError:
+        return
+    if result is None:
+        return
+    text, content_spans, generation_spans = result
+    assert text == renderer.render(messages, agp)
+    assert len(content_spans) == len(messages)
+    contents, ends = expected_spans(fmt, messages, STD_TOKENS)
+    for span, expected in zip(content_spans, contents):
+        if expected is None:
+            assert span is None
+            continue
+        start, end = span
+        assert 0 <= start <= end <= len(text)
+        assert text[start:end] == expected
+    printed = sorted(span for span in content_spans if span is not None)
+    assert all(a[1] <= b[0] for a, b in zip(printed, printed[1:])), "content spans overlap"
+    assert len(generation_spans) == len(ends)
+    for (start, end), (i, marker) in zip(generation_spans, ends):
+        c_start, c_end = content_spans[i]
+        assert (start, end) == (c_start, c_end + len(marker))
+        assert text[c_end:end] == marker
+
+
+def test_spans_example(fast_impl) -> None:
+    msgs = [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "Hi"},
+        {"role": "assistant", "content": "Hello!"},
+    ]
+    text, content, generation = fast_impl.Renderer(FORMATS["chatml"], STD_TOKENS).render_spans(msgs, True)
+    assert [text[s:e] for s, e in content] == ["Be brief.", "Hi", "Hello!"]
+    assert [text[s:e] for s, e in generation] == ["Hello!<|im_end|>"]
+    text, content, generation = fast_impl.Renderer(FORMATS["llama-2"], STD_TOKENS).render_spans(msgs, False)
+    assert text == "<s>[INST] <<SYS>>\nBe brief.\n<</SYS>>\n\nHi [/INST] Hello! </s>"
+    assert [text[s:e] for s, e in content] == ["Be brief.", "Hi", "Hello!"]
+    assert [text[s:e] for s, e in generation] == ["Hello! </s>"]
+
+
+# --- declines -------------------------------------------------------------------------------------
+
+USER = {"role": "user", "content": "hi"}
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize(
+    "messages",
+    [
+        [],
+        "not a list",
+        [["role", "user"]],
+        [{"role": "user"}],
+        [{"content": "x"}],
+        [{"role": "user", "content": None}],
+        [{"role": "user", "content": [{"type": "text", "text": "x"}]}],
+        [{"role": 1, "content": "x"}],
+        [USER, {"role": "assistant", "content": "x", "tool_calls": []}],
+        [{("role",): "user", "role": "user", "content": "x"}],
+    ],
+    ids=["empty", "str", "pair", "no-content", "no-role", "none", "parts", "int-role", "tool_calls", "odd-key"],
+)
+def test_declines(fast_impl, name: str, messages: Any) -> None:
+    renderer = fast_impl.Renderer(FORMATS[name], STD_TOKENS)
+    if not FORMATS[name].declined_keys and ("tool_calls" in str(messages) or "('role',)" in str(messages)):
+        # The template reads no key but role and content: the extra key changes nothing.
+        got = ours(renderer, messages, True)
+        assert got is not DECLINED
+        assert_same(got, reference(name, messages, True, STD_TOKENS))
+        return
+    assert renderer.render(messages, True) is None
+    assert renderer.render_spans(messages, True) is None
+    assert renderer.covers(messages) is False
+
+
+@pytest.mark.parametrize(
+    ("name", "role"), [("deepseek-v3", "tool"), ("mistral-v3", "tool")], ids=["deepseek-tool", "mistral-tool"]
+)
+def test_declined_roles(fast_impl, name: str, role: str) -> None:
+    renderer = fast_impl.Renderer(FORMATS[name], STD_TOKENS)
+    assert renderer.render([USER, {"role": role, "content": "22"}], True) is None
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_missing_required_token_declines_or_matches(fast_impl, name: str) -> None:
+    msgs = [{"role": "system", "content": "s"}, USER, {"role": "assistant", "content": "a"}, USER]
+    for toks in ({}, {"bos_token": "<s>"}, {"eos_token": "</s>"}):
+        assert_same(ours(fast_impl.Renderer(FORMATS[name], toks), msgs, True), reference(name, msgs, True, toks))
+
+
+def test_required_token_is_only_needed_where_printed(fast_impl) -> None:
+    renderer = fast_impl.Renderer(FORMATS["mistral-v1"], {"bos_token": "<s>"})  # no eos
+    assert renderer.render([USER]) == "<s>[INST] hi [/INST]"
+    assert renderer.render([USER, {"role": "assistant", "content": "a"}]) is None
+
+
+class Role(str, enum.Enum):
+    USER = "user"
+    ASSISTANT = "assistant"
+
+
+class Text(str):
+    def __str__(self) -> str:  # transformers reads the str value, not __str__
+        return "overridden"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_str_subclasses_read_as_str(fast_impl, name: str) -> None:
+    msgs = [{"role": Role.USER, "content": Text(" hi ")}, {"role": Role.ASSISTANT, "content": Text("yo")}]
+    got = ours(fast_impl.Renderer(FORMATS[name], STD_TOKENS), msgs, True)
+    assert got is not DECLINED
+    assert_same(got, reference(name, msgs, True, STD_TOKENS))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_tuples_and_many_turns(fast_impl, name: str) -> None:
+    msgs = tuple({"role": "user" if i % 2 == 0 else "assistant", "content": f" m{i} "} for i in range(41))
+    got = ours(fast_impl.Renderer(FORMATS[name], STD_TOKENS), msgs, True)
+    assert got is not DECLINED
+    assert_same(got, reference(name, msgs, True, STD_TOKENS))
+
+
+def test_render_batch(fast_impl) -> None:
+    renderer = fast_impl.Renderer(FORMATS["chatml"], STD_TOKENS)
+    batch = [[USER], [], [{"role": "user", "content": None}], [USER, {"role": "assistant", "content": "é👋"}]]
+    assert renderer.render_batch(batch, True) == [renderer.render(m, True) for m in batch]
+    assert renderer.render_batch(batch, True)[1:3] == [None, None]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_pickles(fast_impl, name: str) -> None:
+    renderer = fast_impl.Renderer(FORMATS[name], STD_TOKENS)
+    clone = pickle.loads(pickle.dumps(renderer))
+    assert type(clone) is type(renderer) and clone.format == FORMATS[name]
+    msgs = [USER, {"role": "assistant", "content": " a "}, USER]
+    assert clone.render(msgs, True) == renderer.render(msgs, True)
+
+
+def test_raises_template_error(fast_impl) -> None:
+    renderer = fast_impl.Renderer(FORMATS["gemma"], STD_TOKENS)
+    with pytest.raises(jinja2.exceptions.TemplateError, match="^System role not supported$"):
+        renderer.render([{"role": "system", "content": "x"}, USER])
+    with pytest.raises(jinja2.exceptions.TemplateError, match="must alternate"):
+        renderer.render([USER, USER])
+
+
+# --- the formats as data --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_format_is_plain_data(name: str) -> None:
+    fmt = FORMATS[name]
+    assert fmt.name == name
+    assert hash(fmt) == hash(FORMATS[name]) and fmt == FORMATS[name]
+    with pytest.raises(AttributeError):
+        fmt.name = "x"  # type: ignore[misc]
+    assert fmt.tokens <= {"bos_token", "eos_token"}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_variables_are_the_templates_own(name: str) -> None:
+    """`variables` is what the template reads besides messages, the generation flag and its tokens."""
+    env = _compile_jinja_template(SOURCES[name]).environment  # transformers' own environment
+    read = jinja2.meta.find_undeclared_variables(env.parse(SOURCES[name])) - set(env.globals)
+    fmt = FORMATS[name]
+    assert fmt.variables == read - {"messages", "add_generation_prompt"} - fmt.tokens
+    assert read & {"bos_token", "eos_token"} == fmt.tokens
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_sources_match_the_packaged_templates(name: str) -> None:
+    from chatfmt.formats.builtin import BUILTINS
+
+    builtin = {b.name: b for b in BUILTINS}[name]
+    assert builtin.corpus_file == FORMATS[name].source
+    assert (PACKAGE_TEMPLATES / f"{name}.jinja").read_text(encoding="utf-8") == SOURCES[name]
+
+
+def test_context_covered() -> None:
+    assert FORMATS["chatml"].context_covered(tools=[{"x": 1}], kwargs={"date_string": "x"})
+    assert not FORMATS["qwen2.5"].context_covered(tools=[])
+    assert FORMATS["qwen2.5"].context_covered(tools=None)
+    assert not FORMATS["llama-3.1"].context_covered(kwargs={"date_string": None})
+
+
+def test_format_validation() -> None:
+    with pytest.raises(ValueError):
+        Turn(end=(ROLE,))
+    with pytest.raises(ValueError):
+        Format("x", "x.jinja", system=SystemPolicy.LEAD)
+    with pytest.raises(ValueError):
+        Format("x", "x.jinja", system=SystemPolicy.REJECT)
+    with pytest.raises(ValueError):
+        Format("x", "x.jinja", roles={"user": Turn(prefix=(ROLE,))})
+    fmt = Format("x", "x.jinja", roles={"b": SKIP, "a": Reject("no")}, other=DECLINE)
+    assert fmt.roles == (("a", Reject("no")), ("b", SKIP)) and fmt.rule_for("zzz") is DECLINE
+
+
+# --- the dispatcher -------------------------------------------------------------------------------
+
+
+def test_dispatcher_flags() -> None:
+    assert _fast.IMPLEMENTATION in ("c", "py")
+    assert _fast.USING_C == (_fast.IMPLEMENTATION == "c")
+    renderer = _fast.compile_format(FORMATS["chatml"], STD_TOKENS)
+    assert isinstance(renderer, _fast.Renderer)
+    if extensions_required():
+        assert _fast.USING_C, "CHATFMT_REQUIRE_EXTENSIONS is set but the compiled builder is not in use"
+
+
+def test_no_extensions_env_forces_python() -> None:
+    code = "import chatfmt._fast as f; print(f.IMPLEMENTATION)"
+    env = {**os.environ, "CHATFMT_NO_EXTENSIONS": "1"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "py"
