@@ -185,9 +185,14 @@ def test_strftime_now_reads_the_fixed_clock():
 
 # ---- spans ----
 
+def jinja_only(name: str) -> chatfmt.Template:
+    builtin = chatfmt.get_template(name)
+    return chatfmt.Template(builtin.source, special_tokens=builtin.special_tokens, compiled=False)
+
+
 def test_message_spans_slice_the_content():
     chat = [{"role": "system", "content": " sys "}, *CHAT, {"role": "user", "content": ""}]
-    result = chatfmt.get_template("chatml").render_spans(chat, add_generation_prompt=True)
+    result = jinja_only("chatml").render_spans(chat, add_generation_prompt=True)
     assert result.text == chatfmt.get_template("chatml").render(chat, add_generation_prompt=True)
     assert [result.content(i) for i in range(3)] == [" sys ", "Hi", "Hello!"]
     assert not result.messages[3].known and "empty" in result.messages[3].reason
@@ -196,8 +201,31 @@ def test_message_spans_slice_the_content():
 
 def test_message_spans_for_trimming_templates_cover_the_trimmed_text():
     chat = [{"role": "user", "content": "  Hi \n"}, {"role": "assistant", "content": "\tYo  "}]
-    result = chatfmt.get_template("llama-3").render_spans(chat)
-    assert [result.content(0), result.content(1)] == ["Hi", "Yo"]
+    for template in (jinja_only("llama-3"), chatfmt.get_template("llama-3")):
+        result = template.render_spans(chat)
+        assert [result.content(0), result.content(1)] == ["Hi", "Yo"]
+
+
+@pytest.mark.parametrize("name", chatfmt.available_templates())
+def test_compiled_spans_agree_with_the_jinja_path(name):
+    compiled, jinja = chatfmt.get_template(name), jinja_only(name)
+    assert compiled.is_compiled and not jinja.is_compiled
+    chat = [{"role": "system", "content": "Be brief. "}, {"role": "user", "content": " Hi\n"},
+            {"role": "assistant", "content": "Hello"}, {"role": "user", "content": "Bye"}]
+    try:
+        ours = compiled.render_spans(chat)
+    except Exception as exc:
+        with pytest.raises(type(exc)):
+            jinja.render_spans(chat)
+        return
+    assert compiled.path_for(chat) == "compiled"
+    theirs = jinja.render_spans(chat)
+    assert ours.text == theirs.text
+    for mine, reference in zip(ours.messages, theirs.messages):
+        if reference.known:
+            assert (mine.start, mine.end) == (reference.start, reference.end)
+    assistant = ours.messages[2]
+    assert any(start == assistant.start and end > assistant.end for start, end in ours.generation)
 
 
 def test_spans_are_refused_rather_than_wrong():

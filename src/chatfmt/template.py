@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 from .errors import InvalidConversation
 from .jinja.inputs import drop_none_values
 from .jinja.limits import DEFAULT_LIMITS, Limits
-from .spans import RenderedSpans
+from .formats.spec import Format
+from .spans import MessageSpan, RenderedSpans
 
 if TYPE_CHECKING:
     from .jinja.render import RenderCall
@@ -51,7 +52,7 @@ def _clean_special_tokens(tokens: Mapping[str, Any] | None) -> dict[str, str]:
 class Template:
     """A chat template: Jinja source (one, or several by name) plus the special tokens it reads."""
 
-    __slots__ = ("_sources", "_special_tokens", "limits", "name", "origin")
+    __slots__ = ("_compiled", "_sources", "_special_tokens", "limits", "name", "origin")
 
     def __init__(
         self,
@@ -61,6 +62,8 @@ class Template:
         name: str | None = None,
         origin: Origin | None = None,
         limits: Limits = DEFAULT_LIMITS,
+        compiled: bool = True,
+        format: Format | None = None,
     ) -> None:
         if isinstance(source, str):
             sources: str | Mapping[str, str] = source
@@ -78,6 +81,7 @@ class Template:
         self.name = name
         self.origin = origin or Origin()
         self.limits = limits
+        self._compiled = self._compile(format) if compiled else {}
 
     @classmethod
     def from_jinja(
@@ -106,8 +110,53 @@ class Template:
 
     @property
     def is_compiled(self) -> bool:
-        """Whether a compiled renderer serves the inputs its format covers."""
-        return False
+        """Whether a compiled renderer serves the inputs its format covers (for any of its templates)."""
+        return bool(self._compiled)
+
+    def _compile(self, fmt: Format | None) -> dict[str, _CompiledRoute]:
+        """Compiled routes for the sources that are a known format (or `fmt`), confirmed by probe renders."""
+        from .formats.recognise import compiled_renderer
+
+        sources = [self._sources] if isinstance(self._sources, str) else list(self._sources.values())
+        routes = {}
+        for source in sources:
+            renderer = compiled_renderer(source, self._special_tokens, fmt)
+            if renderer is not None:
+                routes[source] = _CompiledRoute(renderer, source)
+            elif fmt is not None:
+                raise ValueError(f"format {fmt.name!r} does not render like its Jinja source; probe renders differ")
+        return routes
+
+    def _route(
+        self,
+        chat_template: str | None,
+        tools: Any,
+        documents: Any,
+        continue_final_message: bool | str,
+        template_kwargs: Mapping[str, Any],
+    ) -> _CompiledRoute | None:
+        """The compiled route for this call, or None when the call needs the Jinja engine."""
+        if not self._compiled or continue_final_message:
+            return None
+        route = self._compiled.get(self.select(chat_template, tools))
+        if route is None or not route.covers_call(tools, documents, template_kwargs):
+            return None
+        return route
+
+    def path_for(
+        self,
+        messages: Conversation,
+        *,
+        add_generation_prompt: bool = False,
+        tools: Sequence[Any] | None = None,
+        documents: Sequence[Mapping[str, Any]] | None = None,
+        continue_final_message: bool | str = False,
+        chat_template: str | None = None,
+        **template_kwargs: Any,
+    ) -> str:
+        """Which engine `render` would use for this call, "compiled" or "jinja", for debugging and tests."""
+        route = self._route(chat_template, tools, documents, continue_final_message, template_kwargs)
+        return "compiled" if route is not None and route.renderer.covers(messages) else "jinja"
 
     def __repr__(self) -> str:
         label = f" {self.name!r}" if self.name else ""
@@ -184,6 +233,11 @@ class Template:
         Extra keyword arguments become template variables and override special tokens of the same name.
         `chat_template` picks a named template (or is literal source), as in transformers.
         """
+        route = self._route(chat_template, tools, documents, continue_final_message, template_kwargs)
+        if route is not None:
+            text = route.renderer.render(messages, add_generation_prompt)
+            if text is not None:
+                return text
         call, (cleaned,) = self._start(
             [messages],
             batch=False,
@@ -208,9 +262,7 @@ class Template:
         **template_kwargs: Any,
     ) -> list[str]:
         """One prompt per conversation; the template, tools and variables are prepared once."""
-        call, cleaned = self._start(
-            conversations,
-            batch=True,
+        options = dict(
             chat_template=chat_template,
             tools=tools,
             documents=documents,
@@ -218,6 +270,23 @@ class Template:
             continue_final_message=continue_final_message,
             template_kwargs=template_kwargs,
         )
+        route = self._route(chat_template, tools, documents, continue_final_message, template_kwargs)
+        if route is None:
+            return self._jinja_batch(conversations, **options)
+        try:
+            results = route.renderer.render_batch(conversations, add_generation_prompt)
+        except Exception:
+            # Some conversation raised: render in order so the first failing one raises, as transformers would.
+            call = {key: value for key, value in options.items() if key != "template_kwargs"}
+            return [self.render(conversation, **call, **template_kwargs) for conversation in conversations]
+        declined = [index for index, text in enumerate(results) if text is None]
+        if declined:
+            for index, text in zip(declined, self._jinja_batch([conversations[i] for i in declined], **options)):
+                results[index] = text
+        return results
+
+    def _jinja_batch(self, conversations: Sequence[Conversation], **options: Any) -> list[str]:
+        call, cleaned = self._start(conversations, batch=True, **options)
         return [call.render(chat) for chat in cleaned]
 
     def render_spans(
@@ -232,6 +301,11 @@ class Template:
         **template_kwargs: Any,
     ) -> RenderedSpans:
         """The prompt plus where each message's content and each generation block is (see `RenderedSpans`)."""
+        route = self._route(chat_template, tools, documents, continue_final_message, template_kwargs)
+        if route is not None:
+            spanned = route.renderer.render_spans(messages, add_generation_prompt)
+            if spanned is not None:
+                return _compiled_spans(messages, *spanned)
         call, (cleaned,) = self._start(
             [messages],
             batch=False,
@@ -245,6 +319,37 @@ class Template:
         from .jinja.spans import render_spans
 
         return render_spans(call, cleaned)
+
+
+class _CompiledRoute:
+    """A compiled renderer for one source, and the variables that source reads (which send a call to Jinja)."""
+
+    __slots__ = ("reads", "renderer")
+
+    def __init__(self, renderer: Any, source: str) -> None:
+        from .jinja.environment import template_variables
+
+        self.renderer = renderer
+        self.reads = template_variables(source)
+
+    def covers_call(self, tools: Any, documents: Any, template_kwargs: Mapping[str, Any]) -> bool:
+        """Whether the call's context is what the format assumes: no variable the template reads is passed."""
+        if tools is not None and "tools" in self.reads:
+            return False
+        if documents is not None and "documents" in self.reads:
+            return False
+        return not any(name in self.reads for name in template_kwargs)
+
+
+def _compiled_spans(messages: Conversation, text: str, content: list, generation: list) -> RenderedSpans:
+    spans = []
+    for index, (message, span) in enumerate(zip(messages, content)):
+        role = message.get("role")
+        if span is None:
+            spans.append(MessageSpan(index, role, None, None, "the template does not print this content"))
+        else:
+            spans.append(MessageSpan(index, role, span[0], span[1]))
+    return RenderedSpans(text, tuple(spans), tuple(generation))
 
 
 def _check_conversation(messages: Any, *, allow_empty: bool) -> None:
