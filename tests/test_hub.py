@@ -206,3 +206,15 @@ def test_cli_pull_show_and_render_a_hub_repo(fake_hub, tmp_path):
     assert out.getvalue() == "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n"
     assert main(["pull", "org/absent"], stdout=out, stderr=err) == 2
     assert err.getvalue().count("\n") == 1 and "org/absent" in err.getvalue()
+
+
+def test_a_hub_copy_of_a_known_format_gets_the_compiled_path(fake_hub):
+    fake_hub.add_repo("org/chatml-copy", make_tokenizer_files(chatfmt.get_template("chatml").source + "\n", template_file=True,
+                                                              extra_config={"eos_token": "<|im_end|>"}))
+    template = chatfmt.load_from_hub("org/chatml-copy")
+    chat = [{"role": "user", "content": "hi"}]
+    assert template.is_compiled and template.path_for(chat) == "compiled"
+    tok = transformers.AutoTokenizer.from_pretrained("org/chatml-copy")
+    assert template.render(chat, add_generation_prompt=True) == tok.apply_chat_template(chat, tokenize=False, add_generation_prompt=True)
+    fake_hub.add_repo("org/near-miss", make_tokenizer_files(chatfmt.get_template("chatml").source.replace("'<|im_end|>'", "'<|im_end|> '", 1)))
+    assert not chatfmt.load_from_hub("org/near-miss").is_compiled

@@ -280,3 +280,58 @@ def test_span_rendering_is_thread_safe():
     for thread in threads:
         thread.join()
     assert failures == []
+
+
+# ---- routing between the compiled builder and Jinja ----
+
+def test_calls_the_format_does_not_cover_go_to_jinja_with_the_same_result():
+    qwen = chatfmt.get_template("qwen2.5")
+    chat = [{"role": "user", "content": "Hi"}]
+    tools = [{"type": "function", "function": {"name": "f", "parameters": {}}}]
+    cases = [
+        ({}, "compiled"),
+        ({"tools": tools}, "jinja"),  # the template reads tools
+        ({"documents": [{"title": "t", "text": "x"}]}, "compiled"),  # it does not read documents
+        ({"unused_variable": 1}, "compiled"),
+        ({"eos_token": "<E>"}, "compiled"),  # Qwen2.5's template never prints eos_token
+        ({"continue_final_message": True}, "jinja"),
+    ]
+    for kwargs, path in cases:
+        assert qwen.path_for(chat, **kwargs) == path, kwargs
+        same(lambda: qwen.render(chat, **kwargs), hf_render(qwen.source, chat, dict(qwen.special_tokens), **kwargs))
+    llama = chatfmt.get_template("llama-3")
+    assert llama.path_for(chat, bos_token="<B>") == "jinja"  # a special token the template prints, overridden
+    same(lambda: llama.render(chat, bos_token="<B>"), hf_render(llama.source, chat, dict(llama.special_tokens), bos_token="<B>"))
+    parts = [{"role": "user", "content": [{"type": "text", "text": "Hi"}]}]
+    assert qwen.path_for(parts) == "jinja"
+    same(lambda: qwen.render(parts), hf_render(qwen.source, parts, dict(qwen.special_tokens)))
+
+
+def test_batches_mix_compiled_and_jinja_conversations_in_order():
+    template = chatfmt.get_template("gemma")
+    good = [{"role": "user", "content": "Hi"}]
+    parts = [{"role": "user", "content": [{"type": "text", "text": "Hi"}]}]
+    assert template.render_batch([good, parts, good]) == [template.render(good), template.render(parts), template.render(good)]
+    bad = [{"role": "user", "content": "a"}, {"role": "user", "content": "b"}]  # gemma raises on non-alternating roles
+    hf = make_tokenizer(template.source, dict(template.special_tokens))
+    with pytest.raises(jinja2.TemplateError) as ours:
+        template.render_batch([good, bad, parts])
+    with pytest.raises(jinja2.TemplateError) as theirs:
+        hf.apply_chat_template([good, bad, parts], tokenize=False)
+    assert str(ours.value) == str(theirs.value)
+
+
+def test_a_plugin_can_pair_its_jinja_with_a_format():
+    from chatfmt.formats.definitions import FORMATS
+
+    # Same output as the reference ChatML template, different text: recognition by fingerprint cannot
+    # know, the author says so, and the probes confirm it.
+    variant = ("{%- for message in messages -%}{{ '<|im_start|>' ~ message['role'] ~ '\n' ~ message['content'] ~ '<|im_end|>\n' }}"
+               "{%- endfor -%}{%- if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif -%}")
+    assert not chatfmt.Template.from_jinja(variant).is_compiled
+    template = chatfmt.Template(variant, format=FORMATS["chatml"])
+    assert template.is_compiled
+    chat = [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Yo"}]
+    assert template.render(chat, add_generation_prompt=True) == hf_render(variant, chat, add_generation_prompt=True)
+    with pytest.raises(ValueError, match="probe renders differ"):
+        chatfmt.Template(variant, format=FORMATS["zephyr"])

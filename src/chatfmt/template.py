@@ -158,6 +158,14 @@ class Template:
         route = self._route(chat_template, tools, documents, continue_final_message, template_kwargs)
         return "compiled" if route is not None and route.renderer.covers(messages) else "jinja"
 
+    def relabelled(self, *, name: str | None, origin: Origin) -> Template:
+        """The same template (sources, tokens, limits, compiled routes) under another name and origin."""
+        copy = object.__new__(Template)
+        for slot in Template.__slots__:
+            object.__setattr__(copy, slot, getattr(self, slot))
+        copy.name, copy.origin = name, origin
+        return copy
+
     def __repr__(self) -> str:
         label = f" {self.name!r}" if self.name else ""
         return f"<chatfmt.Template{label} ({self.origin.kind})>"

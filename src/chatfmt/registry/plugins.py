@@ -61,8 +61,7 @@ def _to_template(obj: Any) -> Template:
 
 def _with_origin(template: Template, plugin: Plugin) -> Template:
     origin = Origin("plugin", {"distribution": plugin.distribution, "version": plugin.version, "object": plugin.value})
-    return Template(template.source, special_tokens=template.special_tokens, name=plugin.name, origin=origin,
-                    limits=template.limits)
+    return template.relabelled(name=plugin.name, origin=origin)
 
 
 def autoload_disabled() -> bool:
