@@ -7,6 +7,9 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
+import subprocess
+import sys
 import warnings
 
 import pytest
@@ -161,6 +164,26 @@ def test_a_repo_fetched_once_renders_offline(fake_hub):
     assert offline.render(load_context("multi_turn")["messages"]) == online
     with pytest.raises(chatfmt.HubError, match="not in the local cache.*chatfmt pull"):
         chatfmt.load_from_hub("org/never-fetched")
+
+
+def test_hf_hub_offline_mode_renders_from_the_cache(fake_hub):
+    fake_hub.add_repo("org/offline", make_tokenizer_files(load_template_source("google--gemma-2-2b-it"), template_file=True))
+    chat = [{"role": "user", "content": "hi"}]
+    expected = chatfmt.load_from_hub("org/offline").render(chat, add_generation_prompt=True)
+    fake_hub.stop()
+    fake_hub.clear_requests()
+    # HF_HUB_OFFLINE is read when huggingface_hub is imported, so offline mode needs a process of its own.
+    script = ("import sys, chatfmt\n"
+              f"sys.stdout.write(chatfmt.get_template('org/offline').render({chat!r}, add_generation_prompt=True))\n")
+    result = subprocess.run([sys.executable, "-c", script], env={**os.environ, "HF_HUB_OFFLINE": "1"},
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == expected
+    assert fake_hub.requests == []
+    script = "import chatfmt\nchatfmt.get_template('org/uncached')\n"
+    result = subprocess.run([sys.executable, "-c", script], env={**os.environ, "HF_HUB_OFFLINE": "1"},
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0 and "HubError" in result.stderr and "chatfmt pull org/uncached" in result.stderr
 
 
 def test_error_messages_name_the_repo_and_what_to_do(fake_hub):
