@@ -35,6 +35,7 @@ PACKAGE_TEMPLATES = Path(_fast.__file__).parents[1] / "formats" / "templates"
 CONTEXTS = sorted((CORPUS / "contexts").glob("*.json"))
 NAMES = sorted(FORMATS)
 STD_TOKENS = {"bos_token": "<s>", "eos_token": "</s>"}
+EOS_TOKEN = Token("eos_token")
 SOURCES = {name: (CORPUS / "templates" / fmt.source).read_text(encoding="utf-8") for name, fmt in FORMATS.items()}
 
 DECLINED = "declined"
@@ -152,10 +153,54 @@ def test_corpus_contexts(fast_impl, name: str, context: Path) -> None:
 @PARITY
 @given(messages=conversations(), agp=st.booleans(), toks=tokens)
 def test_generated_conversations(fast_impl, name: str, messages: list[dict[str, str]], agp: bool, toks: dict) -> None:
-    got = ours(fast_impl.Renderer(FORMATS[name], toks), messages, agp)
+    fmt = FORMATS[name]
+    got = ours(fast_impl.Renderer(fmt, toks), messages, agp)
     assert_same(got, reference(name, messages, agp, toks))
-    if {m["role"] for m in messages} <= {*MAIN_ROLES, "foo"} and toks.keys() >= {"bos_token", "eos_token"}:
-        assert got is not DECLINED, "a plain role/content conversation was declined"
+    roles = {m["role"] for m in messages}
+    if roles <= {*MAIN_ROLES, "foo"} and toks.keys() >= {"bos_token", "eos_token"}:
+        if all(fmt.rule_for(role) is not DECLINE for role in roles):  # OpenChat declines unknown roles
+            assert got is not DECLINED, "a plain role/content conversation was declined"
+
+
+def _chat(*pairs: tuple[str, str]) -> list[dict[str, str]]:
+    return [{"role": role, "content": content} for role, content in pairs]
+
+
+# Corner cases every format must get right (or decline), whatever hypothesis happens to draw: where
+# templates differ on system messages (first, late, only, empty), the last message (Qwen1.5 and Tulu 3
+# print it differently), empty and whitespace contents, assistant first, repeated and unknown roles.
+EDGE_CONVERSATIONS = [
+    _chat(("system", "S")),
+    _chat(("system", "")),
+    _chat(("user", "U")),
+    _chat(("assistant", "A")),
+    _chat(("foo", "F")),
+    _chat(("system", "S"), ("user", "U")),
+    _chat(("system", " S "), ("user", " U "), ("assistant", " A ")),
+    _chat(("system", ""), ("user", ""), ("assistant", "")),
+    _chat(("user", "U"), ("system", "S")),
+    _chat(("user", "U"), ("system", "")),
+    _chat(("user", "U"), ("assistant", "A"), ("foo", "x")),
+    _chat(("user", "U"), ("assistant", "A"), ("system", "late")),
+    _chat(("system", ""), ("system", "S"), ("user", "")),
+    _chat(("system", "S"), ("system", "T")),
+    _chat(("assistant", "A"), ("assistant", "")),
+    _chat(("assistant", "A"), ("user", "U")),
+    _chat(("user", "U"), ("user", "V")),
+    _chat(("tool", "t"), ("tool", "u"), ("user", "U")),
+    _chat(("user", "\n"), ("assistant", "\t \n"), ("user", "\u3000x\u3000")),
+    _chat(("user", "👋🏽 \ud800"), ("assistant", "\x00</think>é")),
+]
+EDGE_TOKENS = [STD_TOKENS, {}, {"bos_token": "<s>"}, {"eos_token": "</s>"}, {"bos_token": "", "eos_token": "é"}]
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("messages", EDGE_CONVERSATIONS, ids=lambda m: "-".join(x["role"] or "_" for x in m))
+def test_edge_conversations(fast_impl, name: str, messages: list[dict[str, str]]) -> None:
+    for toks in EDGE_TOKENS:
+        for agp in (False, True):
+            got = ours(fast_impl.Renderer(FORMATS[name], toks), messages, agp)
+            assert_same(got, reference(name, messages, agp, toks))
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -195,7 +240,7 @@ def _printed(transform: Transform, content: str) -> str:
     return content
 
 
-def expected_spans(fmt: Format, messages: list[dict[str, str]], toks: dict[str, str]):
+def expected_spans(fmt: Format, messages: list[dict[str, str]], toks: dict[str, str], agp: bool):
     """Per message, the text its content span must cover (None: not printed); per generated turn, its end marker."""
     contents: list[str | None] = [None] * len(messages)
     ends: list[tuple[int, str]] = []
@@ -212,16 +257,25 @@ def expected_spans(fmt: Format, messages: list[dict[str, str]], toks: dict[str, 
                 contents[i] = _printed(st_.transform, m["content"])
     for i in range(first, len(messages)):
         rule = fmt.rule_for(messages[i]["role"])
-        if not isinstance(rule, Turn):
+        if not isinstance(rule, Turn) or (rule.skip_empty and messages[i]["content"] == ""):
             continue
         contents[i] = _printed(rule.transform, messages[i]["content"])
         if fmt.system is SystemPolicy.FOLD and has_system and i == first:
-            # Llama-2: `('<<SYS>>\n' + S + '\n<</SYS>>\n\n' + U).strip()` keeps S whole, and U loses its
-            # trailing whitespace only (the text before it is not blank).
-            assert rule.transform is Transform.TRIM and _resolve(st_.prefix, toks).strip()
-            contents[0], contents[i] = messages[0]["content"], messages[i]["content"].rstrip()
+            if rule.transform is Transform.TRIM:
+                # Llama-2: `('<<SYS>>\n' + S + '\n<</SYS>>\n\n' + U).strip()` keeps S whole, and U loses its
+                # trailing whitespace only (the text before it is not blank).
+                assert _resolve(st_.prefix, toks).strip()
+                contents[0], contents[i] = messages[0]["content"], messages[i]["content"].rstrip()
+            else:  # Mistral v0.2: `system_message + '\n\n' + message['content']`
+                assert rule.transform is Transform.NONE
+                contents[0] = _printed(st_.transform, messages[0]["content"])
         if rule.generated:
-            ends.append((i, _resolve(rule.end, toks)))
+            marker = _resolve(rule.end, toks)
+            if i == len(messages) - 1 and rule.last is not None and not _resolve(
+                rule.last[0 if agp else 1], toks
+            ).startswith(marker):
+                marker = ""  # the last message's tail leaves the end marker out
+            ends.append((i, marker))
     return contents, ends
 
 
@@ -240,7 +294,7 @@ def test_spans(fast_impl, name: str, messages: list[dict[str, str]], agp: bool) 
     text, content_spans, generation_spans = result
     assert text == renderer.render(messages, agp)
     assert len(content_spans) == len(messages)
-    contents, ends = expected_spans(fmt, messages, STD_TOKENS)
+    contents, ends = expected_spans(fmt, messages, STD_TOKENS, agp)
     for span, expected in zip(content_spans, contents):
         if expected is None:
             assert span is None
@@ -270,6 +324,42 @@ def test_spans_example(fast_impl) -> None:
     assert text == "<s>[INST] <<SYS>>\nBe brief.\n<</SYS>>\n\nHi [/INST] Hello! </s>"
     assert [text[s:e] for s, e in content] == ["Be brief.", "Hi", "Hello!"]
     assert [text[s:e] for s, e in generation] == ["Hello! </s>"]
+
+
+def test_last_message_tails(fast_impl) -> None:
+    """`Turn.last`: Qwen1.5 leaves the last turn open, Tulu 3 drops the newline after a last answer."""
+    qwen = fast_impl.Renderer(FORMATS["qwen1.5"], {"eos_token": "<|im_end|>"})
+    msgs = [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Yo"}]
+    default = "<|im_start|>system\nYou are a helpful assistant<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n"
+    assert qwen.render(msgs, False) == default + "<|im_start|>assistant\nYo"
+    assert qwen.render(msgs, True) == default + "<|im_start|>assistant\nYo<|im_end|>\n"  # no second prompt
+    assert qwen.render(msgs[:1], True) == default + "<|im_start|>assistant\n"
+    system_only = [{"role": "system", "content": "S"}]
+    assert qwen.render(system_only, False) == "<|im_start|>system\nS"
+    assert qwen.render(system_only, True) == "<|im_start|>system\nS<|im_end|>\n<|im_start|>assistant\n"
+    text, _, generation = qwen.render_spans(msgs, False)
+    assert [text[a:b] for a, b in generation] == ["Yo"]  # no end marker is printed
+    text, _, generation = qwen.render_spans(msgs, True)
+    assert [text[a:b] for a, b in generation] == ["Yo<|im_end|>"]
+
+    tulu = fast_impl.Renderer(FORMATS["tulu-3"], {"eos_token": "</s>"})
+    msgs = msgs + [{"role": "user", "content": "Q"}, {"role": "assistant", "content": "R"}]
+    text, _, generation = tulu.render_spans(msgs, True)
+    assert text == "<|user|>\nHi\n<|assistant|>\nYo</s>\n<|user|>\nQ\n<|assistant|>\nR</s><|assistant|>\n"
+    assert [text[a:b] for a, b in generation] == ["Yo</s>", "R</s>"]
+    assert tulu.render(msgs + [{"role": "foo", "content": "x"}], True) == text.replace("R</s>", "R</s>\n")
+
+
+def test_skip_empty_and_default_system(fast_impl) -> None:
+    phi = fast_impl.Renderer(FORMATS["phi-3.5"], {"eos_token": "<|endoftext|>"})
+    assert phi.render([{"role": "system", "content": ""}, USER], True) == "<|user|>\nhi<|end|>\n<|assistant|>\n"
+    assert phi.render_spans([USER, {"role": "system", "content": ""}], False)[1][1] is None
+    solar = fast_impl.Renderer(FORMATS["solar"], {})
+    assert solar.render([USER, {"role": "system", "content": ""}], True) == "### User:\nhi\n\n### Assistant:\n"
+    coder = fast_impl.Renderer(FORMATS["deepseek-coder"], {"bos_token": "<s>"})
+    assert coder.render([USER], False).startswith("<s>You are an AI programming assistant")
+    # The default is left out when any message, not only the first, is a system message.
+    assert coder.render([USER, {"role": "system", "content": "S"}], False) == "<s>### Instruction:\nhi\nS"
 
 
 # --- declines -------------------------------------------------------------------------------------
@@ -428,6 +518,55 @@ def test_format_validation() -> None:
         Format("x", "x.jinja", roles={"user": Turn(prefix=(ROLE,))})
     fmt = Format("x", "x.jinja", roles={"b": SKIP, "a": Reject("no")}, other=DECLINE)
     assert fmt.roles == (("a", Reject("no")), ("b", SKIP)) and fmt.rule_for("zzz") is DECLINE
+    with pytest.raises(ValueError):
+        Turn(last=(("x",),))  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        Turn(last=((ROLE,), ()))
+    with pytest.raises(ValueError):
+        Turn(group_open=("<g>",), last=((), ()))
+    with pytest.raises(ValueError):
+        Turn(group_open=("<g>",), skip_empty=True)
+    with pytest.raises(ValueError):
+        Format("x", "x.jinja", default_system="d")  # TURN with a default needs a system turn
+    with pytest.raises(ValueError):
+        Format("x", "x.jinja", system=SystemPolicy.LEAD, system_turn=Turn(skip_empty=True))
+    with pytest.raises(ValueError):
+        Format("x", "x.jinja", system=SystemPolicy.LEAD, system_turn=Turn(last=((), ())), after_system=("\n",))
+    with pytest.raises(ValueError):
+        Format("x", "x.jinja", other=Turn(skip_empty=True), system=SystemPolicy.FOLD, system_turn=Turn())
+    assert Format("x", "x.jinja", other=Turn(last=((EOS_TOKEN,), ()))).tokens == {"eos_token"}
+
+
+# --- the built-in table ---------------------------------------------------------------------------
+
+
+def _normalised(source: str) -> str:
+    """The source as Jinja reads it: newlines as "\\n", without the one trailing newline it drops."""
+    source = source.replace("\r\n", "\n").replace("\r", "\n")
+    return source[:-1] if source.endswith("\n") else source
+
+
+def test_formats_builtins_and_templates_match() -> None:
+    """Every format has a built-in entry and a packaged template, and every template has a format."""
+    from chatfmt.formats.builtin import BUILTINS
+
+    builtins = {b.name: b for b in BUILTINS}
+    packaged = {path.stem for path in PACKAGE_TEMPLATES.glob("*.jinja")}
+    assert set(FORMATS) == set(builtins) == packaged
+    assert [b.name for b in BUILTINS] == sorted(builtins), "BUILTINS is kept sorted by name"
+    for name, fmt in FORMATS.items():
+        assert builtins[name].corpus_file == fmt.source
+        assert fmt.tokens <= set(builtins[name].special_tokens), f"{name}: a token it prints has no value"
+
+
+def test_corpus_templates_routed_to_builtins() -> None:
+    """How many corpus templates are, up to Jinja-invisible differences, a built-in's reference source."""
+    builtin_sources = {_normalised(path.read_text(encoding="utf-8")) for path in PACKAGE_TEMPLATES.glob("*.jinja")}
+    corpus = sorted((CORPUS / "templates").glob("*.jinja"))
+    routed = [path.name for path in corpus if _normalised(path.read_text(encoding="utf-8")) in builtin_sources]
+    assert len(corpus) == 99
+    assert len(routed) >= 25, routed
+    assert len(routed) == len(FORMATS)  # the corpus holds no duplicates: one corpus template per format
 
 
 # --- the dispatcher -------------------------------------------------------------------------------

@@ -33,6 +33,9 @@ class PlanTurn:
 
     A message prints `head + [role + role_tail] + content + tail`, where head is `open_head` when a
     group opens at this message and `head` otherwise, and tail is `close_tail` when a group closes.
+    The conversation's last message prints `last_gen`/`last_nogen` (per add_generation_prompt) as its
+    tail instead, and nothing follows it: those texts already end with the generation prompt (and, for
+    the system turn, with after_system). A `skip_empty` turn prints only the loop prefix for "".
     """
 
     kind: int
@@ -50,6 +53,11 @@ class PlanTurn:
     is_user: bool = False
     is_system: bool = False
     message: str = ""  # the TemplateError message of a rejected role
+    skip_empty: bool = False
+    last_gen: str = ""
+    last_nogen: str = ""
+    last_end_gen: int = 0  # end_len for the last message, with and without the generation prompt
+    last_end_nogen: int = 0
 
 
 @dataclass(frozen=True)
@@ -61,7 +69,8 @@ class Plan:
     no_generation_prompt: str
     system: int
     system_turn: PlanTurn | None  # kind DECLINED when it needs an undefined token
-    default_block: str | None  # the whole system slot when there is no system message (LEAD)
+    default_block: str | None  # the whole system slot when there is no system message (LEAD, TURN)
+    loop_prefix: str  # what a skipped message prints
     system_error: str
     collect_sep: str
     alternation_error: str | None
@@ -90,7 +99,18 @@ def resolve_text(text: Text, tokens: Mapping[str, object]) -> str | None:
     return "".join(out)
 
 
-def _turn(rule: object, role: str | None, tokens: Mapping[str, object], loop_prefix: str | None) -> PlanTurn:
+def _last_end(text: str, end: str) -> int:
+    return len(end) if text.startswith(end) else 0
+
+
+def _turn(
+    rule: object,
+    role: str | None,
+    tokens: Mapping[str, object],
+    loop_prefix: str | None,
+    ending: tuple[str, str] = ("", ""),
+) -> PlanTurn:
+    """`ending`: what follows the last message when the turn does not override it (with, without prompt)."""
     is_user, is_system = role == "user", role == "system"
     flags = {"role": role, "is_user": is_user, "is_system": is_system}
     if rule is SKIP:
@@ -109,10 +129,17 @@ def _turn(rule: object, role: str | None, tokens: Mapping[str, object], loop_pre
             prefix, role_tail_text, interp = prefix[:at], prefix[at + 1 :], True
         else:
             prefix = prefix[:at] + (role,) + prefix[at + 1 :]
-    parts = [resolve_text(t, tokens) for t in (prefix, role_tail_text, rule.end, rule.sep, rule.group_open, rule.group_close)]
+    last = rule.last or ((), ())
+    parts = [
+        resolve_text(t, tokens)
+        for t in (prefix, role_tail_text, rule.end, rule.sep, rule.group_open, rule.group_close, *last)
+    ]
     if loop_prefix is None or any(p is None for p in parts):
         return PlanTurn(DECLINED, **flags)
-    head, role_tail, end, sep, group_open, group_close = parts  # type: ignore[misc]
+    head, role_tail, end, sep, group_open, group_close, last_gen, last_nogen = parts  # type: ignore[misc]
+    if rule.last is None:
+        last_gen = end + sep + group_close + ending[0]
+        last_nogen = end + sep + group_close + ending[1]
     return PlanTurn(
         TURN,
         interp=interp,
@@ -125,6 +152,11 @@ def _turn(rule: object, role: str | None, tokens: Mapping[str, object], loop_pre
         transform=_TRANSFORMS[rule.transform],
         generated=rule.generated,
         grouped=bool(rule.group_open or rule.group_close),
+        skip_empty=rule.skip_empty,
+        last_gen=last_gen,
+        last_nogen=last_nogen,
+        last_end_gen=_last_end(last_gen, end),
+        last_end_nogen=_last_end(last_nogen, end),
         **flags,
     )
 
@@ -142,13 +174,13 @@ def build_plan(fmt: Format, tokens: Mapping[str, object]) -> Plan:
     names = dict(fmt.roles)
     for role in ("user", "system", "assistant"):
         names.setdefault(role, fmt.other)
-    turns = tuple(_turn(rule, role, tokens, lp) for role, rule in sorted(names.items()))
-    other = _turn(fmt.other, None, tokens, lp)
+    turns = tuple(_turn(rule, role, tokens, lp, (gen, no_gen)) for role, rule in sorted(names.items()))
+    other = _turn(fmt.other, None, tokens, lp, (gen, no_gen))
 
     system_turn = None
     default_block = None
     if fmt.system_turn is not None:
-        system_turn = _turn(fmt.system_turn, "system", tokens, "")
+        system_turn = _turn(fmt.system_turn, "system", tokens, "", (after_system + gen, after_system + no_gen))
         if system_turn.kind != TURN:
             usable = False  # the system slot is printed for every conversation of these policies
         elif fmt.default_system is not None:
@@ -162,6 +194,7 @@ def build_plan(fmt: Format, tokens: Mapping[str, object]) -> Plan:
         system=_POLICIES[fmt.system],
         system_turn=system_turn,
         default_block=default_block,
+        loop_prefix=loop_prefix,
         system_error=fmt.system_error or "",
         collect_sep=fmt.collect_sep,
         alternation_error=fmt.alternation_error,

@@ -200,6 +200,7 @@ cdef struct CTurn:
     bint grouped
     bint is_user
     bint is_system
+    bint skip_empty
     cf_str role  # len -1 for the generic turn
     cf_str head
     cf_str open_head
@@ -207,6 +208,8 @@ cdef struct CTurn:
     cf_str tail
     cf_str close_tail
     Py_ssize_t end_len
+    cf_str last[2]  # the tail of the conversation's last message, [without, with] the generation prompt
+    Py_ssize_t last_end[2]
     PyObject* message
 
 
@@ -277,6 +280,11 @@ cdef int _fill(CTurn* c, object t) except -1:
     _view(t.tail, &c.tail)
     _view(t.close_tail, &c.close_tail)
     c.end_len = t.end_len
+    c.skip_empty = t.skip_empty
+    _view(t.last_nogen, &c.last[0])
+    _view(t.last_gen, &c.last[1])
+    c.last_end[0] = t.last_end_nogen
+    c.last_end[1] = t.last_end_gen
     cdef object message = t.message
     c.message = <PyObject*>message
     return 0
@@ -301,6 +309,8 @@ cdef class Renderer:
     cdef cf_str _no_gen
     cdef cf_str _default_block
     cdef bint _has_default
+    cdef cf_str _loop_prefix
+    cdef cf_str _empty
     cdef object _collect_sep
     cdef object _system_error
     cdef object _alternation_error
@@ -325,6 +335,8 @@ cdef class Renderer:
         self._has_default = plan.default_block is not None
         if self._has_default:
             _view(plan.default_block, &self._default_block)
+        _view(plan.loop_prefix, &self._loop_prefix)
+        _view("", &self._empty)
         self._collect_sep = plan.collect_sep
         self._system_error = plan.system_error
         self._alternation_error = plan.alternation_error
@@ -482,13 +494,20 @@ cdef class Renderer:
         sys_piece.kind = 1
         sys_piece.data = NULL
         cdef cf_str* end_text = &self._gen if agp else &self._no_gen
+        cdef cf_str* sys_tail = &st.tail
+        cdef cf_str* after_system = &self._after_system
         cdef bint fold = policy == SYS_FOLD and has_system
+        cdef bint use_default = False
         cdef list collected = None
         cdef object obj
         _acc(&self._start, &total, &maxc)
         if policy == SYS_LEAD and has_system:
             cf_view(_own(scratch, self._transform(st.transform, items[0].content)), &sys_piece)
             has_sys_piece = True
+            if n == 1:  # the system message is the last one: its tail ends the prompt
+                sys_tail = &st.last[agp]
+                after_system = &self._empty
+                end_text = &self._empty
         elif policy == SYS_COLLECT:
             collected = []
             for i in range(n):
@@ -500,10 +519,19 @@ cdef class Renderer:
         if has_sys_piece:
             _acc(&st.head, &total, &maxc)
             _acc(&sys_piece, &total, &maxc)
-            _acc(&st.tail, &total, &maxc)
-        elif policy == SYS_LEAD and self._has_default:
-            _acc(&self._default_block, &total, &maxc)
-        _acc(&self._after_system, &total, &maxc)
+            _acc(sys_tail, &total, &maxc)
+        elif self._has_default:
+            if policy == SYS_LEAD:
+                use_default = True
+            elif policy == SYS_TURN:
+                use_default = True
+                for i in range(n):
+                    if items[i].turn.is_system:
+                        use_default = False
+                        break
+            if use_default:
+                _acc(&self._default_block, &total, &maxc)
+        _acc(after_system, &total, &maxc)
 
         for i in range(first, n):
             turn = items[i].turn
@@ -512,11 +540,19 @@ cdef class Renderer:
                 items[i].tail = NULL
                 _acc(&turn.head, &total, &maxc)
                 continue
+            if turn.skip_empty and u_len(items[i].content) == 0:
+                items[i].head = &self._loop_prefix
+                items[i].tail = NULL
+                _acc(&self._loop_prefix, &total, &maxc)
+                continue
             if turn.grouped and (i == first or items[i - 1].turn != turn):
                 items[i].head = &turn.open_head
             else:
                 items[i].head = &turn.head
-            if turn.grouped and (i == n - 1 or items[i + 1].turn != turn):
+            if i == n - 1:  # the last message's tail ends the prompt
+                items[i].tail = &turn.last[agp]
+                end_text = &self._empty
+            elif turn.grouped and items[i + 1].turn != turn:
                 items[i].tail = &turn.close_tail
             else:
                 items[i].tail = &turn.tail
@@ -552,10 +588,10 @@ cdef class Renderer:
             pos = cf_put(odata, okind, pos, &st.head)
             sys_pos = pos
             pos = cf_put(odata, okind, pos, &sys_piece)
-            pos = cf_put(odata, okind, pos, &st.tail)
-        elif policy == SYS_LEAD and self._has_default:
+            pos = cf_put(odata, okind, pos, sys_tail)
+        elif use_default:
             pos = cf_put(odata, okind, pos, &self._default_block)
-        pos = cf_put(odata, okind, pos, &self._after_system)
+        pos = cf_put(odata, okind, pos, after_system)
         for i in range(first, n):
             pos = cf_put(odata, okind, pos, items[i].head)
             if items[i].tail == NULL:  # skipped role
@@ -595,7 +631,10 @@ cdef class Renderer:
             else:
                 content_spans[i] = (at, at + plen)
             if items[i].turn.generated:
-                generation_spans.append((at, at + plen + items[i].turn.end_len))
+                if i == n - 1:
+                    generation_spans.append((at, at + plen + items[i].turn.last_end[agp]))
+                else:
+                    generation_spans.append((at, at + plen + items[i].turn.end_len))
         return out, content_spans, generation_spans
 
     def covers(self, messages):

@@ -22,6 +22,7 @@ from ._plan import (
     SYS_FOLD,
     SYS_LEAD,
     SYS_REJECT,
+    SYS_TURN,
     T_AFTER_THINK,
     T_JSON,
     T_NONE,
@@ -169,8 +170,13 @@ class Renderer:
             piece = _apply(st.transform, items[0][2])
             at = put(piece)
             content_spans[0] = (at, at + len(piece))
+            if n == 1:  # the system message is the last one: its tail ends the prompt
+                put(st.last_gen if add_generation_prompt else st.last_nogen)
+                return "".join(out), content_spans, generation_spans
             put(st.tail)
         elif policy == SYS_LEAD and plan.default_block is not None:
+            put(plan.default_block)
+        elif policy == SYS_TURN and plan.default_block is not None and not any(it[0].is_system for it in items):
             put(plan.default_block)
         elif policy == SYS_COLLECT:
             assert st is not None
@@ -191,6 +197,9 @@ class Renderer:
             turn, role, content = items[i]
             if turn.kind == SKIPPED:
                 put(turn.head)
+                continue
+            if turn.skip_empty and not content:
+                put(plan.loop_prefix)
                 continue
             opens = turn.grouped and (i == first or items[i - 1][0] is not turn)
             closes = turn.grouped and (i == n - 1 or items[i + 1][0] is not turn)
@@ -213,8 +222,15 @@ class Renderer:
                 piece = _apply(turn.transform, content)
                 at = put(piece)
                 content_spans[i] = (at, at + len(piece))
+            last = i == n - 1
             if turn.generated:
-                generation_spans.append((at, at + len(piece) + turn.end_len))
+                end_len = turn.end_len
+                if last:
+                    end_len = turn.last_end_gen if add_generation_prompt else turn.last_end_nogen
+                generation_spans.append((at, at + len(piece) + end_len))
+            if last:  # the last message's tail ends the prompt
+                put(turn.last_gen if add_generation_prompt else turn.last_nogen)
+                return "".join(out), content_spans, generation_spans
             put(turn.close_tail if closes else turn.tail)
 
         put(plan.generation_prompt if add_generation_prompt else plan.no_generation_prompt)

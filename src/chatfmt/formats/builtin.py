@@ -27,11 +27,17 @@ def _llama_tokens(bos: str, eos: str) -> dict[str, str]:
     return {"bos_token": bos, "eos_token": eos}
 
 
+_QWEN_TOKENS = {"eos_token": "<|im_end|>", "pad_token": "<|endoftext|>", "unk_token": "<|endoftext|>"}
+
 # Kept sorted by name.
 BUILTINS: tuple[BuiltinFormat, ...] = (
     BuiltinFormat(
         "alpaca", "tatsu-lab/alpaca (community template)", "tatsu-lab--alpaca--chujiezheng.jinja",
         _llama_tokens("<s>", "</s>"),
+    ),
+    BuiltinFormat(
+        "alphamonarch", "mlabonne/AlphaMonarch-7B", "mlabonne--AlphaMonarch-7B.jinja",
+        _llama_tokens("<s>", "</s>"), aliases=("alpha-monarch",),
     ),
     BuiltinFormat(
         "chatml", "teknium/OpenHermes-2.5-Mistral-7B", "teknium--OpenHermes-2.5-Mistral-7B.jinja",
@@ -42,12 +48,28 @@ BUILTINS: tuple[BuiltinFormat, ...] = (
         _llama_tokens("<BOS_TOKEN>", "<|END_OF_TURN_TOKEN|>"), aliases=("cohere", "command-r-v01"),
     ),
     BuiltinFormat(
+        "deepseek-coder", "deepseek-ai/deepseek-coder-33b-instruct", "deepseek-ai--deepseek-coder-33b-instruct.jinja",
+        _llama_tokens("<｜begin▁of▁sentence｜>", "<|EOT|>"), aliases=("deepseek-coder-instruct",),
+    ),
+    BuiltinFormat(
         "deepseek-v3", "deepseek-ai/DeepSeek-V3", "deepseek-ai--DeepSeek-V3.jinja",
         _llama_tokens("<｜begin▁of▁sentence｜>", "<｜end▁of▁sentence｜>"), aliases=("deepseek3",),
     ),
     BuiltinFormat(
         "gemma", "google/gemma-7b-it", "google--gemma-7b-it.jinja",
         _llama_tokens("<bos>", "<eos>"), aliases=("gemma-1", "gemma-it"),
+    ),
+    BuiltinFormat(
+        "gemma-2", "google/gemma-2-2b-it", "google--gemma-2-2b-it.jinja",
+        _llama_tokens("<bos>", "<eos>"), aliases=("gemma2", "gemma-2-it"),
+    ),
+    BuiltinFormat(
+        "h2o-danube", "h2oai/h2o-danube-1.8b-chat", "h2oai--h2o-danube-1.8b-chat.jinja",
+        _llama_tokens("<s>", "</s>"), aliases=("danube", "h2o-danube-chat"),
+    ),
+    BuiltinFormat(
+        "hermes-2-pro", "NousResearch/Hermes-2-Pro-Llama-3-8B", "NousResearch--Hermes-2-Pro-Llama-3-8B.jinja",
+        _llama_tokens("<|begin_of_text|>", "<|im_end|>"), aliases=("hermes-2-pro-llama-3",),
     ),
     BuiltinFormat(
         "llama-2", "transformers LlamaTokenizer default (Llama-2 chat)", "hf-internal-testing--llama-tokenizer.jinja",
@@ -62,16 +84,70 @@ BUILTINS: tuple[BuiltinFormat, ...] = (
         _llama_tokens("<|begin_of_text|>", "<|eot_id|>"), aliases=("llama3.1", "llama-3.1-instruct"),
     ),
     BuiltinFormat(
+        "minicpm", "indischepartij/MiniCPM-3B-OpenHermes-2.5-v2", "indischepartij--MiniCPM-3B-OpenHermes-2.5-v2.jinja",
+        _llama_tokens("<s>", "</s>"), aliases=("minicpm-2b",),
+    ),
+    BuiltinFormat(
         "mistral-v1", "mistralai/Mixtral-8x7B-Instruct-v0.1", "mistralai--Mixtral-8x7B-Instruct-v0.1.jinja",
         _llama_tokens("<s>", "</s>"), aliases=("mistral", "mixtral", "mistral-instruct-v0.1"),
+    ),
+    BuiltinFormat(
+        "mistral-v1-gptq", "TheBloke/Mistral-7B-Instruct-v0.1-GPTQ", "TheBloke--Mistral-7B-Instruct-v0.1-GPTQ.jinja",
+        _llama_tokens("<s>", "</s>"), aliases=("mistral-7b-instruct-v0.1-gptq",),
+    ),
+    BuiltinFormat(
+        "mistral-v2", "mistralai/Mistral-7B-Instruct-v0.2 (the v1 template with a system prompt)",
+        "mistralai--Mistral-7B-Instruct-v0.2--v1-with-system.jinja",
+        _llama_tokens("<s>", "</s>"), aliases=("mistral-instruct-v0.2", "mistral-v1-with-system"),
     ),
     BuiltinFormat(
         "mistral-v3", "mistralai/Mistral-7B-Instruct-v0.3", "mistralai--Mistral-7B-Instruct-v0.3.jinja",
         _llama_tokens("<s>", "</s>"), aliases=("mistral-instruct-v0.3",),
     ),
     BuiltinFormat(
+        "openchat", "openchat/openchat-3.5-0106", "openchat--openchat-3.5-0106.jinja",
+        _llama_tokens("<s>", "<|end_of_turn|>"), aliases=("openchat-3.5",),
+    ),
+    BuiltinFormat(
+        "orca-vicuna", "abacusai/Fewshot-Metamath-OrcaVicuna-Mistral",
+        "abacusai--Fewshot-Metamath-OrcaVicuna-Mistral.jinja",
+        _llama_tokens("<s>", "</s>"), aliases=("fewshot-metamath",),
+    ),
+    BuiltinFormat(
+        "orion", "OrionStarAI/Orion-14B-Chat", "OrionStarAI--Orion-14B-Chat.jinja",
+        _llama_tokens("<s>", "</s>"), aliases=("orion-14b",),
+    ),
+    BuiltinFormat(
         "phi-3", "microsoft/Phi-3-mini-4k-instruct", "microsoft--Phi-3-mini-4k-instruct.jinja",
         _llama_tokens("<s>", "<|endoftext|>"), aliases=("phi3",),
+    ),
+    BuiltinFormat(
+        "phi-3-medium", "microsoft/Phi-3-medium-4k-instruct", "microsoft--Phi-3-medium-4k-instruct.jinja",
+        _llama_tokens("<s>", "<|endoftext|>"), aliases=("phi3-medium",),
+    ),
+    BuiltinFormat(
+        "phi-3-small", "microsoft/Phi-3-small-8k-instruct", "microsoft--Phi-3-small-8k-instruct.jinja",
+        _llama_tokens("<|endoftext|>", "<|endoftext|>"), aliases=("phi3-small",),
+    ),
+    BuiltinFormat(
+        "phi-3.5", "microsoft/Phi-3.5-mini-instruct", "microsoft--Phi-3.5-mini-instruct.jinja",
+        _llama_tokens("<s>", "<|endoftext|>"), aliases=("phi3.5", "phi-3.5-mini"),
+    ),
+    BuiltinFormat(
+        "phi-4", "microsoft/phi-4", "microsoft--phi-4.jinja",
+        _llama_tokens("<|endoftext|>", "<|im_end|>"), aliases=("phi4",),
+    ),
+    BuiltinFormat(
+        "qwen1.5", "Qwen/Qwen1.5-72B-Chat", "Qwen--Qwen1.5-72B-Chat.jinja",
+        _QWEN_TOKENS, aliases=("qwen-1.5", "qwen15"),
+    ),
+    BuiltinFormat(
+        "qwen2", "Qwen/Qwen2-7B-Instruct", "Qwen--Qwen2-7B-Instruct.jinja",
+        _QWEN_TOKENS, aliases=("qwen-2",),
+    ),
+    BuiltinFormat(
+        "qwen2-vl", "Qwen/Qwen2-VL-7B-Instruct", "Qwen--Qwen2-VL-7B-Instruct.jinja",
+        _QWEN_TOKENS, aliases=("qwen-2-vl",),
     ),
     BuiltinFormat(
         "qwen2.5", "Qwen/Qwen2.5-7B-Instruct", "Qwen--Qwen2.5-7B-Instruct.jinja",
@@ -82,6 +158,14 @@ BUILTINS: tuple[BuiltinFormat, ...] = (
         "smollm2", "HuggingFaceTB/SmolLM2-135M-Instruct", "HuggingFaceTB--SmolLM2-135M-Instruct.jinja",
         {"bos_token": "<|im_start|>", "eos_token": "<|im_end|>", "pad_token": "<|im_end|>", "unk_token": "<|endoftext|>"},
         aliases=("smollm-2",),
+    ),
+    BuiltinFormat(
+        "solar", "upstage/SOLAR-10.7B-Instruct-v1.0", "upstage--SOLAR-10.7B-Instruct-v1.0.jinja",
+        _llama_tokens("<s>", "</s>"), aliases=("solar-instruct",),
+    ),
+    BuiltinFormat(
+        "tulu-3", "allenai/Llama-3.1-Tulu-3-8B", "allenai--Llama-3.1-Tulu-3-8B.jinja",
+        _llama_tokens("<|begin_of_text|>", "<|end_of_text|>"), aliases=("tulu3",),
     ),
     BuiltinFormat(
         "vicuna", "eachadea/vicuna-13b-1.1", "eachadea--vicuna-13b-1.1.jinja",

@@ -308,22 +308,338 @@ COMMAND_R = Format(
     variables=frozenset({"loop_messages", "system_message"}),
 )
 
+# --- ChatML relatives -----------------------------------------------------------------------------
+
+_QWEN_DEFAULT_SYSTEM = "You are a helpful assistant."
+
+QWEN2 = Format(
+    name="qwen2",
+    source="Qwen--Qwen2-7B-Instruct.jinja",
+    roles={"assistant": _CHATML_ASSISTANT},
+    other=_CHATML_OTHER,
+    # Like SmolLM2: a default system turn unless the first message is a system message.
+    system=SystemPolicy.LEAD,
+    system_turn=_chatml("<|im_start|>system\n"),
+    default_system=_QWEN_DEFAULT_SYSTEM,
+    generation_prompt=("<|im_start|>assistant\n",),
+)
+
+QWEN2_VL = Format(
+    name="qwen2-vl",
+    source="Qwen--Qwen2-VL-7B-Instruct.jinja",
+    roles={"assistant": _CHATML_ASSISTANT},
+    other=_CHATML_OTHER,
+    # String contents print exactly as Qwen2's; lists of parts (images, videos) are declined.
+    system=SystemPolicy.LEAD,
+    system_turn=_chatml("<|im_start|>system\n"),
+    default_system=_QWEN_DEFAULT_SYSTEM,
+    generation_prompt=("<|im_start|>assistant\n",),
+    variables=frozenset({"add_vision_id"}),
+)
+
+# Qwen1.5 leaves the last turn open without a generation prompt, and prints no prompt after an
+# assistant message.
+_QWEN15_OPEN = (("<|im_end|>\n<|im_start|>assistant\n",), ())
+
+
+def _qwen15(prefix: str, generated: bool = False) -> Turn:
+    last = (("<|im_end|>\n",), ()) if generated else _QWEN15_OPEN
+    return Turn(prefix=(prefix,), end=("<|im_end|>",), sep=("\n",), generated=generated, last=last)
+
+
+QWEN15 = Format(
+    name="qwen1.5",
+    source="Qwen--Qwen1.5-72B-Chat.jinja",
+    roles={"assistant": _qwen15("<|im_start|>assistant\n", generated=True)},
+    other=Turn(
+        prefix=("<|im_start|>", ROLE, "\n"), end=("<|im_end|>",), sep=("\n",), last=_QWEN15_OPEN
+    ),
+    system=SystemPolicy.LEAD,
+    system_turn=_qwen15("<|im_start|>system\n"),
+    default_system="You are a helpful assistant",  # no full stop, unlike Qwen2
+    generation_prompt=("<|im_start|>assistant\n",),
+)
+
+HERMES_2_PRO = Format(
+    name="hermes-2-pro",
+    source="NousResearch--Hermes-2-Pro-Llama-3-8B.jinja",
+    roles={"assistant": _CHATML_ASSISTANT},
+    other=_CHATML_OTHER,
+    start=(BOS,),
+    generation_prompt=("<|im_start|>assistant\n",),
+)
+
+ALPHAMONARCH = Format(
+    name="alphamonarch",
+    source="mlabonne--AlphaMonarch-7B.jinja",
+    # ChatML's layout with the BOS and EOS tokens as the markers, both concatenated.
+    roles={"assistant": Turn(prefix=(BOS_CAT, "assistant\n"), end=(EOS_CAT,), sep=("\n",), generated=True)},
+    other=Turn(prefix=(BOS_CAT, ROLE, "\n"), end=(EOS_CAT,), sep=("\n",)),
+    generation_prompt=(BOS_CAT, "assistant\n"),
+)
+
+# --- Mistral and Llama-2 relatives ----------------------------------------------------------------
+
+MISTRAL_V1_GPTQ = Format(
+    name="mistral-v1-gptq",
+    source="TheBloke--Mistral-7B-Instruct-v0.1-GPTQ.jinja",
+    roles={
+        "user": Turn(prefix=("[INST] ",), end=(" [/INST]",)),
+        "assistant": Turn(end=(EOS_CAT,), sep=(" ",), generated=True),  # `eos_token + ' '`
+    },
+    other=Reject("Only user and assistant roles are supported!"),
+    start=(BOS,),
+    alternation_error=_ALTERNATE,
+)
+
+MISTRAL_V2 = Format(
+    name="mistral-v2",
+    source="mistralai--Mistral-7B-Instruct-v0.2--v1-with-system.jinja",
+    roles={
+        "user": Turn(prefix=(" [INST] ",), end=(" [/INST]",)),
+        "assistant": Turn(prefix=(" ",), end=(EOS_CAT,), generated=True),
+    },
+    # A system message after the first one is refused (after the alternation check).
+    other=Reject(
+        "Only user and assistant roles are supported, with the exception of an initial optional system message!"
+    ),
+    start=(BOS,),
+    # `' [INST] ' + system_message + '\n\n' + message['content'] + ' [/INST]'`, not stripped.
+    system=SystemPolicy.FOLD,
+    system_turn=Turn(end=("\n\n",)),
+    alternation_error=(
+        "After the optional system message, conversation roles must alternate user/assistant/user/assistant/..."
+    ),
+    variables=frozenset({"loop_messages", "system_message"}),
+)
+
+ORCA_VICUNA = Format(
+    name="orca-vicuna",
+    source="abacusai--Fewshot-Metamath-OrcaVicuna-Mistral.jinja",
+    roles={
+        "system": Turn(),  # printed bare
+        "user": Turn(prefix=(" Question: ",)),
+        "assistant": Turn(prefix=(" Answer: ",), end=(EOS_CAT,), generated=True),
+    },
+    other=SKIP,
+    start=(BOS,),
+    generation_prompt=(" Answer: ",),
+)
+
+# --- Gemma ------------------------------------------------------------------------------------------
+
+GEMMA2 = Format(
+    name="gemma-2",
+    source="google--gemma-2-2b-it.jinja",
+    roles=dict(GEMMA.roles),
+    other=_GEMMA_OTHER,
+    start=(BOS,),  # the only difference from Gemma 1
+    system=SystemPolicy.REJECT,
+    system_error="System role not supported",
+    alternation_error=_ALTERNATE,
+    generation_prompt=("<start_of_turn>model\n",),
+    variables=frozenset({"role"}),
+)
+
+# --- Phi ----------------------------------------------------------------------------------------------
+
+_PHI_END = ("<|end|>",)
+_PHI_ASSISTANT = Turn(prefix=("<|assistant|>\n",), end=_PHI_END, sep=("\n",), generated=True)
+
+PHI3_SMALL = Format(
+    name="phi-3-small",
+    source="microsoft--Phi-3-small-8k-instruct.jinja",
+    roles={"assistant": _PHI_ASSISTANT},
+    other=Turn(prefix=("<|", ROLE, "|>\n"), end=_PHI_END, sep=("\n",)),  # every role is a turn
+    start=(BOS,),
+    generation_prompt=("<|assistant|>\n",),
+    no_generation_prompt=(EOS,),
+)
+
+PHI3_MEDIUM = Format(
+    name="phi-3-medium",
+    source="microsoft--Phi-3-medium-4k-instruct.jinja",
+    roles={
+        # The assistant header follows every user turn; the template never reads add_generation_prompt.
+        "user": Turn(prefix=("<|user|>\n",), end=_PHI_END, sep=("\n<|assistant|>\n",)),
+        "assistant": Turn(end=_PHI_END, sep=("\n",), generated=True),
+    },
+    other=SKIP,  # system messages are dropped
+)
+
+PHI35 = Format(
+    name="phi-3.5",
+    source="microsoft--Phi-3.5-mini-instruct.jinja",
+    roles={
+        # `message['role'] == 'system' and message['content']`: an empty system message prints nothing.
+        "system": Turn(prefix=("<|system|>\n",), end=_PHI_END, sep=("\n",), skip_empty=True),
+        "user": Turn(prefix=("<|user|>\n",), end=_PHI_END, sep=("\n",)),
+        "assistant": _PHI_ASSISTANT,
+    },
+    other=SKIP,
+    generation_prompt=("<|assistant|>\n",),
+    no_generation_prompt=(EOS,),
+)
+
+_PHI4_END = ("<|im_end|>",)
+
+PHI4 = Format(
+    name="phi-4",
+    source="microsoft--phi-4.jinja",
+    roles={
+        "system": Turn(prefix=("<|im_start|>system<|im_sep|>",), end=_PHI4_END),
+        # The assistant header follows every user turn; the template never reads add_generation_prompt.
+        "user": Turn(prefix=("<|im_start|>user<|im_sep|>",), end=_PHI4_END, sep=("<|im_start|>assistant<|im_sep|>",)),
+        "assistant": Turn(end=_PHI4_END, generated=True),
+    },
+    other=SKIP,
+)
+
+# --- Others -------------------------------------------------------------------------------------------
+
+_OPENCHAT_END = ("<|end_of_turn|>",)
+
+OPENCHAT = Format(
+    name="openchat",
+    source="openchat--openchat-3.5-0106.jinja",
+    # `'GPT4 Correct ' + message['role'].title() + ': '`: the known roles are written out; any other
+    # role would need str.title() and is declined.
+    roles={
+        "system": Turn(prefix=("GPT4 Correct System: ",), end=_OPENCHAT_END),
+        "user": Turn(prefix=("GPT4 Correct User: ",), end=_OPENCHAT_END),
+        "assistant": Turn(prefix=("GPT4 Correct Assistant: ",), end=_OPENCHAT_END, generated=True),
+    },
+    other=DECLINE,
+    start=(BOS,),
+    generation_prompt=("GPT4 Correct Assistant:",),
+)
+
+SOLAR = Format(
+    name="solar",
+    source="upstage--SOLAR-10.7B-Instruct-v1.0.jinja",
+    roles={
+        "system": Turn(prefix=("### System:\n",), end=("\n\n",), skip_empty=True),
+        "user": Turn(prefix=("### User:\n",), end=("\n\n",)),
+        "assistant": Turn(prefix=("### Assistant:\n",), generated=True),  # nothing after the content
+    },
+    other=SKIP,
+    generation_prompt=("### Assistant:\n",),  # `loop.last and add_generation_prompt`
+)
+
+H2O_DANUBE = Format(
+    name="h2o-danube",
+    source="h2oai--h2o-danube-1.8b-chat.jinja",
+    roles={
+        "system": Turn(prefix=("<|system|>",), end=(EOS_CAT,)),
+        "user": Turn(prefix=("<|prompt|>",), end=(EOS_CAT,)),
+        "assistant": Turn(prefix=("<|answer|>",), end=(EOS_CAT,), generated=True),
+    },
+    other=SKIP,
+    generation_prompt=("<|answer|>",),  # `loop.last and add_generation_prompt`
+)
+
+MINICPM = Format(
+    name="minicpm",
+    source="indischepartij--MiniCPM-3B-OpenHermes-2.5-v2.jinja",
+    roles={
+        "user": Turn(prefix=("<\u7528\u6237>",), end=("<AI>",), transform=Transform.TRIM),
+        "assistant": Turn(transform=Transform.TRIM, generated=True),
+    },
+    other=Turn(transform=Transform.TRIM),  # every other role, system included, prints its content bare
+)
+
+DEEPSEEK_CODER = Format(
+    name="deepseek-coder",
+    source="deepseek-ai--deepseek-coder-33b-instruct.jinja",
+    roles={
+        "system": Turn(),  # printed bare, where it is
+        "user": Turn(prefix=("### Instruction:\n",), end=("\n",)),
+        "assistant": Turn(prefix=("### Response:\n",), end=("\n<|EOT|>",), sep=("\n",), generated=True),
+    },
+    # Every role but system and user prints as a response.
+    other=Turn(prefix=("### Response:\n",), end=("\n<|EOT|>",), sep=("\n",)),
+    start=(BOS,),
+    # The default system prompt is printed when no message at all is a system message.
+    system=SystemPolicy.TURN,
+    system_turn=Turn(),
+    default_system=(
+        "You are an AI programming assistant, utilizing the Deepseek Coder model, developed by Deepseek "
+        "Company, and you only answer questions related to computer science. For politically sensitive "
+        "questions, security and privacy issues, and other non-computer science questions, you will refuse "
+        "to answer\n"
+    ),
+    generation_prompt=("### Response:\n",),
+)
+
+ORION = Format(
+    name="orion",
+    source="OrionStarAI--Orion-14B-Chat.jinja",
+    roles={
+        "user": Turn(prefix=("Human: ",), end=("\n\nAssistant: ", EOS_CAT)),
+        "assistant": Turn(end=(EOS_CAT,), generated=True),
+    },
+    other=SKIP,
+    start=(BOS,),  # `loop.first`: printed whatever the first role
+    # No generation prompt: the template never reads add_generation_prompt.
+)
+
+_TULU_ASSISTANT_END = (EOS_CAT,)
+
+TULU3 = Format(
+    name="tulu-3",
+    source="allenai--Llama-3.1-Tulu-3-8B.jinja",
+    roles={
+        "system": Turn(prefix=("<|system|>\n",), end=("\n",)),
+        "user": Turn(prefix=("<|user|>\n",), end=("\n",)),
+        # The newline after the EOS token is left out when the assistant message is the last one.
+        "assistant": Turn(
+            prefix=("<|assistant|>\n",),
+            end=_TULU_ASSISTANT_END,
+            sep=("\n",),
+            generated=True,
+            last=((*_TULU_ASSISTANT_END, "<|assistant|>\n"), _TULU_ASSISTANT_END),
+        ),
+    },
+    other=SKIP,
+    generation_prompt=("<|assistant|>\n",),  # `loop.last and add_generation_prompt`
+)
+
 FORMATS: dict[str, Format] = {
     fmt.name: fmt
     for fmt in (
         ALPACA,
+        ALPHAMONARCH,
         CHATML,
         COMMAND_R,
+        DEEPSEEK_CODER,
         DEEPSEEK_V3,
         GEMMA,
+        GEMMA2,
+        H2O_DANUBE,
+        HERMES_2_PRO,
         LLAMA2,
         LLAMA3,
         LLAMA31,
+        MINICPM,
         MISTRAL_V1,
+        MISTRAL_V1_GPTQ,
+        MISTRAL_V2,
         MISTRAL_V3,
+        OPENCHAT,
+        ORCA_VICUNA,
+        ORION,
         PHI3,
+        PHI3_MEDIUM,
+        PHI3_SMALL,
+        PHI35,
+        PHI4,
+        QWEN15,
+        QWEN2,
+        QWEN2_VL,
         QWEN25,
         SMOLLM2,
+        SOLAR,
+        TULU3,
         VICUNA,
         ZEPHYR,
     )

@@ -81,7 +81,9 @@ class Transform(enum.Enum):
 class SystemPolicy(enum.Enum):
     """What happens to system messages, because templates disagree on exactly this.
 
-    TURN: a system message is an ordinary message, looked up in `roles` like any other.
+    TURN: a system message is an ordinary message, looked up in `roles` like any other. With
+      `default_system` set, that text is printed once by `system_turn` before the loop when no message
+      at all has the system role (DeepSeek-Coder).
     LEAD: a first system message leaves the loop and is printed once by `system_turn` before it; without
       one, `default_system` (if set) is printed there instead (SmolLM2, Qwen2.5, Llama-3.1, Command-R).
     FOLD: a first system message leaves the loop and is wrapped by `system_turn` into the content of the
@@ -106,6 +108,11 @@ class Turn:
     generation span, the text a model learns to emit. `sep` follows the marker but is not generated.
     `group_open`/`group_close` wrap each run of consecutive messages with this role (Qwen2.5 puts a
     run of tool results inside one user turn).
+    `skip_empty`: the message prints nothing at all when its content is "" (`{% if message['content'] %}`).
+    `last`: when the message is the conversation's last one, the text printed after its content instead
+      of `end + sep` and the format's generation prompt: a pair (with add_generation_prompt, without).
+      Templates that leave the final turn open (Qwen1.5) or test `loop.last` (Tulu 3) need it. The
+      generation span includes the end marker only where that text starts with it.
     """
 
     prefix: Text = ()
@@ -115,6 +122,8 @@ class Turn:
     generated: bool = False
     group_open: Text = ()
     group_close: Text = ()
+    skip_empty: bool = False
+    last: tuple[Text, Text] | None = None
 
     def __post_init__(self) -> None:
         for name in ("end", "sep", "group_open", "group_close"):
@@ -122,6 +131,16 @@ class Turn:
                 raise ValueError(f"ROLE may only appear in a turn's prefix, not in {name}")
         if sum(piece is ROLE for piece in self.prefix) > 1:
             raise ValueError("ROLE may appear at most once in a prefix")
+        grouped = bool(self.group_open or self.group_close)
+        if self.last is not None:
+            if len(self.last) != 2 or not all(isinstance(text, tuple) for text in self.last):
+                raise ValueError("last is a pair of texts: (with the generation prompt, without)")
+            if any(ROLE in text for text in self.last):
+                raise ValueError("ROLE may only appear in a turn's prefix, not in last")
+            if grouped:
+                raise ValueError("a grouped turn cannot override its last tail")
+        if self.skip_empty and grouped:
+            raise ValueError("a grouped turn cannot skip empty contents")
 
 
 @dataclass(frozen=True)
@@ -157,7 +176,8 @@ class Format:
       pairs so the format stays hashable (read it with `rule_for`). Any other role gets `other`.
     other: rule for every role not in `roles` (a generic `Turn` with ROLE, SKIP, a Reject or DECLINE).
     start: printed once at the very beginning (the BOS token, constant preamble).
-    system, system_turn, default_system, system_error, collect_sep: the system-message policy.
+    system, system_turn, default_system, system_error, collect_sep: the system-message policy
+      (default_system is used by LEAD and TURN, see `SystemPolicy`).
     after_system: printed after the system slot whether or not anything was printed there.
     alternation_error: when set, the Llama-2 check `(role == 'user') != (index % 2 == 0)` over the loop
       messages raises TemplateError(alternation_error), before the message's own rule is applied.
@@ -213,6 +233,16 @@ class Format:
                 raise ValueError(f"system policy {policy.value} needs a system_turn")
             if ROLE in self.system_turn.prefix:
                 raise ValueError("the system turn prints a known role; write it out")
+        if policy is SystemPolicy.TURN and self.default_system is not None and self.system_turn is None:
+            raise ValueError("a default system message needs a system_turn")
+        if self.system_turn is not None and self.system_turn.skip_empty:
+            raise ValueError("the system turn cannot skip empty contents")
+        if self.system_turn is not None and self.system_turn.last is not None and self.after_system:
+            raise ValueError("a system turn that overrides its last tail cannot have after_system")
+        if policy is SystemPolicy.FOLD and any(
+            isinstance(rule, Turn) and rule.skip_empty for rule in (self.other, *(r for _, r in self.roles))
+        ):
+            raise ValueError("with system policy fold no turn may skip empty contents")
         if policy is SystemPolicy.REJECT and self.system_error is None:
             raise ValueError("system policy reject needs a system_error")
         if policy is SystemPolicy.COLLECT and self.rule_for("system") is not SKIP:
@@ -243,6 +273,7 @@ class Format:
             turns.append(self.system_turn)
         for turn in turns:
             texts += _text_fields(turn, ("prefix", "end", "sep", "group_open", "group_close"))
+            texts += list(turn.last or ())
         return frozenset(piece.name for text in texts for piece in text if isinstance(piece, Token))
 
     def context_covered(
