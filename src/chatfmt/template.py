@@ -52,7 +52,7 @@ def _clean_special_tokens(tokens: Mapping[str, Any] | None) -> dict[str, str]:
 class Template:
     """A chat template: Jinja source (one, or several by name) plus the special tokens it reads."""
 
-    __slots__ = ("_compiled", "_sources", "_special_tokens", "limits", "name", "origin")
+    __slots__ = ("_compiled", "_default_route", "_sources", "_special_tokens", "limits", "name", "origin")
 
     def __init__(
         self,
@@ -82,6 +82,7 @@ class Template:
         self.origin = origin or Origin()
         self.limits = limits
         self._compiled = self._compile(format) if compiled else {}
+        self._default_route = self._route_without_options()
 
     @classmethod
     def from_jinja(
@@ -136,12 +137,21 @@ class Template:
         template_kwargs: Mapping[str, Any],
     ) -> _CompiledRoute | None:
         """The compiled route for this call, or None when the call needs the Jinja engine."""
+        if chat_template is None and tools is None and documents is None and not continue_final_message:
+            if not template_kwargs:
+                return self._default_route  # the common call, decided once at construction
         if not self._compiled or continue_final_message:
             return None
         route = self._compiled.get(self.select(chat_template, tools))
         if route is None or not route.covers_call(tools, documents, template_kwargs):
             return None
         return route
+
+    def _route_without_options(self) -> _CompiledRoute | None:
+        try:
+            return self._compiled.get(self.select(None, None))
+        except ValueError:  # several named templates and no default: every such call raises anyway
+            return None
 
     def path_for(
         self,
@@ -241,7 +251,10 @@ class Template:
         Extra keyword arguments become template variables and override special tokens of the same name.
         `chat_template` picks a named template (or is literal source), as in transformers.
         """
-        route = self._route(chat_template, tools, documents, continue_final_message, template_kwargs)
+        if chat_template is None and tools is None and documents is None and not continue_final_message and not template_kwargs:
+            route = self._default_route  # the hot path: one attribute read instead of a call to _route
+        else:
+            route = self._route(chat_template, tools, documents, continue_final_message, template_kwargs)
         if route is not None:
             text = route.renderer.render(messages, add_generation_prompt)
             if text is not None:
@@ -346,7 +359,7 @@ class _CompiledRoute:
             return False
         if documents is not None and "documents" in self.reads:
             return False
-        return not any(name in self.reads for name in template_kwargs)
+        return not template_kwargs or self.reads.isdisjoint(template_kwargs)
 
 
 def _compiled_spans(messages: Conversation, text: str, content: list, generation: list) -> RenderedSpans:
@@ -362,7 +375,9 @@ def _compiled_spans(messages: Conversation, text: str, content: list, generation
 
 def _check_conversation(messages: Any, *, allow_empty: bool) -> None:
     """Reject what is not a conversation before anything else runs, naming the problem."""
-    if isinstance(messages, (str, bytes, Mapping)) or not isinstance(messages, Sequence):
+    if type(messages) not in (list, tuple) and (
+        isinstance(messages, (str, bytes, Mapping)) or not isinstance(messages, Sequence)
+    ):
         raise InvalidConversation(f"a conversation is a list of messages, got {type(messages).__name__}")
     if len(messages) == 0 and not allow_empty:
         raise ValueError("Cannot apply chat template to an empty conversation. Provide at least one message.")

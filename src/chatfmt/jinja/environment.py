@@ -104,16 +104,18 @@ class _TemplateNamespace(jinja2.utils.Namespace):
 
     def __setitem__(self, name: str, value: Any) -> None:
         _check_namespace_name(name)
+        limits.tick((value,))  # loops that grow a namespace value are bounded here
         jinja2.utils.Namespace.__setitem__(self, name, value)
 
 
 class LimitedSandbox(ImmutableSandboxedEnvironment):
     """transformers' immutable sandbox, plus the time and size checks of `limits.py` on calls and operators."""
 
-    intercepted_binops = frozenset(("*", "**", "+"))
+    # Only the operators that can blow up in one step; intercepting "+" would slow every template.
+    intercepted_binops = frozenset(("*", "**"))
 
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 - Jinja's signature
-        limits.tick()
+        limits.tick(args)
         return super().call(__context, __obj, *args, **kwargs)
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:

@@ -15,13 +15,18 @@ from typing import Any
 from ..errors import InvalidConversation
 
 REASONING_FIELDS = ("reasoning_content", "thinking", "reasoning")
-_SCALARS = (str, int, float, bool)
+_SCALARS = frozenset((str, int, float, bool))
 
 
 def plain_data(value: Any) -> Any:
     """A deep copy made of JSON-like builtins only, exactly as transformers' `_plain_template_data`."""
-    if value is None or type(value) in _SCALARS:
+    kind = type(value)
+    if value is None or kind in _SCALARS:
         return value
+    if kind is dict:  # the common case, checked before the slower Mapping ABC test
+        return {plain_data(key): plain_data(item) for key, item in value.items()}
+    if kind is list:
+        return [plain_data(item) for item in value]
     if isinstance(value, str):
         return str.__str__(value)
     if isinstance(value, int):

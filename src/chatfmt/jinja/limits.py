@@ -2,19 +2,18 @@
 
 Jinja's sandbox stops templates from reaching Python internals, but not from running forever or
 building gigabytes of text. chatfmt bounds each render by wall time and output size. The time budget is
-checked on every call a template makes (functions, filters' callables, macros, `range`) and every
-arithmetic operator, which every loop that is not bounded by the input's own size has to go through;
-loops over `range` are capped at 100 000 items per call by the sandbox. Output is counted as it streams,
-and `+`, `*` and `**` are checked before they allocate. Limits never change what a render returns: a render
+checked on every call a template makes (functions, methods, macros, `range`) and every namespace
+assignment, which every loop that is not bounded by the input's own size has to go through; loops over
+`range` are capped at 100 000 items per call by the sandbox. Output is counted as it streams; `*` and
+`**` are checked before they allocate, and strings passed to calls or stored in a namespace are checked
+against the output limit, which bounds templates that double a string on each step. Limits never change what a render returns: a render
 within them gives exactly transformers' string.
 """
 
 from __future__ import annotations
 
-import contextlib
 import math
 import time
-from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 
@@ -37,12 +36,21 @@ DEFAULT_LIMITS = Limits()
 UNLIMITED = Limits(max_seconds=None, max_output_chars=None)
 
 
-class _Budget:
-    __slots__ = ("deadline", "limits")
+class budget:
+    """Context manager: apply `limits` to the renders made inside the block (this thread or task only)."""
+
+    __slots__ = ("_token", "deadline", "limits")
 
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
         self.deadline = None if limits.max_seconds is None else time.monotonic() + limits.max_seconds
+
+    def __enter__(self) -> budget:
+        self._token = _budget.set(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        _budget.reset(self._token)
 
     def check_time(self) -> None:
         if self.deadline is not None and time.monotonic() > self.deadline:
@@ -54,25 +62,18 @@ class _Budget:
             raise TemplateLimitExceeded(f"{what} would exceed {limit} characters; the render was stopped")
 
 
-_budget: ContextVar[_Budget | None] = ContextVar("chatfmt_budget", default=None)
+_budget: ContextVar[budget | None] = ContextVar("chatfmt_budget", default=None)
 
 
-@contextlib.contextmanager
-def budget(limits: Limits) -> Iterator[_Budget]:
-    """Apply `limits` to the renders made inside the block (this thread or task only)."""
-    current = _Budget(limits)
-    token = _budget.set(current)
-    try:
-        yield current
-    finally:
-        _budget.reset(token)
-
-
-def tick() -> None:
-    """Called by the sandbox on every template call and operator: stop the render when time is up."""
+def tick(values: tuple[object, ...] = ()) -> None:
+    """Called by the sandbox on every call (with its arguments) and namespace assignment (with the value):
+    stop the render when time is up, or when a string or list passed around has outgrown the output limit."""
     current = _budget.get()
     if current is not None:
         current.check_time()
+        for value in values:
+            if isinstance(value, (str, list, tuple)):
+                current.check_size(len(value), "a value built by the template")
 
 
 def check_binop(operator: str, left: object, right: object) -> None:
@@ -81,10 +82,7 @@ def check_binop(operator: str, left: object, right: object) -> None:
     if current is None:
         return
     current.check_time()
-    if operator == "+":
-        if isinstance(left, (str, list, tuple)) and isinstance(right, (str, list, tuple)):
-            current.check_size(len(left) + len(right), "'+' on sequences")
-    elif operator == "*":
+    if operator == "*":
         for seq, count in ((left, right), (right, left)):
             if isinstance(seq, (str, list, tuple)) and isinstance(count, int) and not isinstance(count, bool):
                 current.check_size(len(seq) * count, f"'{operator}' on a sequence")

@@ -7,8 +7,8 @@ of the checks is transformers' order, so that an input with several problems rai
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import jinja2
@@ -32,18 +32,23 @@ def check_call_flags(add_generation_prompt: bool, continue_final_message: bool |
         )
 
 
-@dataclass(frozen=True)
 class RenderCall:
     """Everything one `apply_chat_template` call shares between its conversations."""
 
-    source: str
-    compiled: jinja2.Template
-    tools: Any
-    documents: Any
-    add_generation_prompt: bool
-    continue_final_message: bool | str
-    variables: dict[str, Any]
-    limits: Limits = DEFAULT_LIMITS
+    __slots__ = ("add_generation_prompt", "compiled", "continue_final_message", "documents", "limits", "source",
+                 "tools", "variables")
+
+    def __init__(self, *, source: str, compiled: jinja2.Template, tools: Any, documents: Any,
+                 add_generation_prompt: bool, continue_final_message: bool | str, variables: dict[str, Any],
+                 limits: Limits = DEFAULT_LIMITS) -> None:
+        self.source = source
+        self.compiled = compiled
+        self.tools = tools
+        self.documents = documents
+        self.add_generation_prompt = add_generation_prompt
+        self.continue_final_message = continue_final_message
+        self.variables = variables
+        self.limits = limits
 
     def render(self, cleaned_chat: Sequence[Mapping[str, Any]], mark_contents: ContentHook | None = None) -> str:
         """Render one conversation whose None-valued keys are already dropped.
@@ -57,6 +62,7 @@ class RenderCall:
         with budget(self.limits) as current:
             pieces = []
             size = 0
+            limit = self.limits.max_output_chars or sys.maxsize
             for piece in self.compiled.generate(
                 messages=chat,
                 tools=self.tools,
@@ -65,7 +71,8 @@ class RenderCall:
                 **self.variables,
             ):
                 size += len(piece)
-                current.check_size(size)
+                if size > limit:
+                    current.check_size(size)  # raises, with the message
                 pieces.append(piece)
         text = "".join(pieces)
         return text if final is None else _cut_after_final(text, final)
