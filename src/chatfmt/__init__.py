@@ -6,7 +6,8 @@
 """
 
 from .compat import apply_chat_template
-from .errors import ChatfmtError, HubError, InvalidConversation, PluginError, SpansUnavailable, TemplateNotFound
+from .errors import ChatfmtError, HubError, InvalidConversation, PluginError, TemplateNotFound
+from .formats.spec import Format
 from .jinja.clock import fixed_clock
 from .registry import available_templates, get_template, register_template
 from .registry.hub import load_from_hub
@@ -17,13 +18,13 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ChatfmtError",
+    "Format",
     "HubError",
     "InvalidConversation",
     "MessageSpan",
     "Origin",
     "PluginError",
     "RenderedSpans",
-    "SpansUnavailable",
     "Template",
     "TemplateNotFound",
     "apply_chat_template",

@@ -39,10 +39,6 @@ class PluginError(ChatfmtError):
     """An entry-point plugin failed to load; names the plugin and the distribution that declared it."""
 
 
-class SpansUnavailable(ChatfmtError):
-    """Exact character spans cannot be determined for this template and input."""
-
-
 class HubError(ChatfmtError):
     """A Hugging Face Hub repo could not give a chat template; the message names the repo and what to do."""
 

@@ -92,12 +92,15 @@ class Template:
         special_tokens: Mapping[str, str | None] | None = None,
         name: str | None = None,
         limits: Limits = DEFAULT_LIMITS,
+        format: Format | None = None,
     ) -> Template:
         """A template from Jinja source, or from a mapping of named sources (`default`, `tool_use`, …).
 
-        `limits` bounds each render's time and output size (see `chatfmt.jinja.limits`).
+        `limits` bounds each render's time and output size (see `chatfmt.jinja.limits`). Sources that are
+        a known format get the compiled path by themselves; `format` pairs a source with a `chatfmt.Format`
+        the author wrote for it (confirmed by probe renders; ValueError when they disagree).
         """
-        return cls(source, special_tokens=special_tokens, name=name, limits=limits)
+        return cls(source, special_tokens=special_tokens, name=name, limits=limits, format=format)
 
     @property
     def source(self) -> str | Mapping[str, str]:
