@@ -36,6 +36,9 @@ class Origin:
     kind: str = "inline"
     details: Mapping[str, str] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "details", MappingProxyType(dict(self.details)))
+
 
 def _clean_special_tokens(tokens: Mapping[str, Any] | None) -> dict[str, str]:
     """Special tokens as transformers puts them in the context: None means absent, values are strings."""
@@ -52,7 +55,7 @@ def _clean_special_tokens(tokens: Mapping[str, Any] | None) -> dict[str, str]:
 class Template:
     """A chat template: Jinja source (one, or several by name) plus the special tokens it reads."""
 
-    __slots__ = ("_compiled", "_default_route", "_sources", "_special_tokens", "limits", "name", "origin")
+    __slots__ = ("_compiled", "_default_route", "_limits", "_name", "_origin", "_sources", "_special_tokens")
 
     def __init__(
         self,
@@ -78,9 +81,9 @@ class Template:
             raise TypeError(f"a chat template is Jinja source (str) or a mapping of them, got {type(source).__name__}")
         self._sources = sources
         self._special_tokens = MappingProxyType(_clean_special_tokens(special_tokens))
-        self.name = name
-        self.origin = origin or Origin()
-        self.limits = limits
+        self._name = name
+        self._origin = origin or Origin()
+        self._limits = limits
         self._compiled = self._compile(format) if compiled else {}
         self._default_route = self._route_without_options()
 
@@ -101,6 +104,19 @@ class Template:
         the author wrote for it (confirmed by probe renders; ValueError when they disagree).
         """
         return cls(source, special_tokens=special_tokens, name=name, limits=limits, format=format)
+
+    @property
+    def name(self) -> str | None:
+        """The name it was found or registered under (a built-in name, a plugin name, a repo id, a file stem)."""
+        return self._name
+
+    @property
+    def origin(self) -> Origin:
+        return self._origin
+
+    @property
+    def limits(self) -> Limits:
+        return self._limits
 
     @property
     def source(self) -> str | Mapping[str, str]:
@@ -176,7 +192,7 @@ class Template:
         copy = object.__new__(Template)
         for slot in Template.__slots__:
             object.__setattr__(copy, slot, getattr(self, slot))
-        copy.name, copy.origin = name, origin
+        copy._name, copy._origin = name, origin
         return copy
 
     def __repr__(self) -> str:
@@ -234,7 +250,7 @@ class Template:
             add_generation_prompt=add_generation_prompt,
             continue_final_message=continue_final_message,
             variables={**self._special_tokens, **template_kwargs},
-            limits=self.limits,
+            limits=self._limits,
         )
         return call, cleaned
 
