@@ -363,3 +363,13 @@ def test_installed_console_script() -> None:
     )
     assert result.returncode == 0, result.stderr.decode("utf-8", "replace")
     assert result.stdout.decode("utf-8") == chatfmt.get_template("chatml").render(EXAMPLE_MESSAGES, add_generation_prompt=True)
+
+
+def test_chat_template_flag_picks_a_named_template(tmp_path, isolated_registry: Registry) -> None:
+    named = chatfmt.Template.from_jinja({"default": "D", "rag": "R {{ documents | length }}"})
+    isolated_registry.register("test-named-cli", named)
+    docs = tmp_path / "docs.json"
+    docs.write_text('[{"title": "t", "text": "x"}]')
+    chat = '[{"role": "user", "content": "hi"}]'
+    assert run("render", "test-named-cli", stdin=chat)[:2] == (0, "D")
+    assert run("render", "test-named-cli", "--chat-template", "rag", "--documents", str(docs), stdin=chat)[:2] == (0, "R 1")

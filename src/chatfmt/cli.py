@@ -47,6 +47,8 @@ def _parser() -> argparse.ArgumentParser:
         "--continue-final-message", nargs="?", const="content", default=None, metavar="FIELD",
         help="leave the final message open for the model to continue (optionally a field, e.g. reasoning_content)",
     )
+    render.add_argument("--chat-template", metavar="NAME",
+                        help="which of a repo's named templates to use (e.g. tool_use, rag), as transformers' chat_template")
     render.add_argument("--tools", metavar="FILE", help="JSON file with a list of tool schemas")
     render.add_argument("--documents", metavar="FILE", help="JSON file with a list of documents")
     render.add_argument(
@@ -80,6 +82,7 @@ _RESERVED_VARIABLES = {
     "continue_final_message": "use --continue-final-message",
     "tools": "use --tools FILE",
     "documents": "use --documents FILE",
+    "chat_template": "use --chat-template NAME",
 }
 
 
@@ -146,6 +149,7 @@ def _cmd_render(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> None:
         conversation,
         add_generation_prompt=args.add_generation_prompt,
         continue_final_message=args.continue_final_message or False,
+        chat_template=args.chat_template,
         tools=_read_json(args.tools, stdin) if args.tools else None,
         documents=_read_json(args.documents, stdin) if args.documents else None,
         **_variables(args.variables),
