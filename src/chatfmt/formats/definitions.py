@@ -34,16 +34,28 @@ CHATML = Format(
     generation_prompt=("<|im_start|>assistant\n",),
 )
 
-SMOLLM2 = Format(
-    name="smollm2",
-    source="HuggingFaceTB--SmolLM2-135M-Instruct.jinja",
-    roles={"assistant": _CHATML_ASSISTANT},
-    other=_CHATML_OTHER,
-    # The default system turn is printed inside the loop at loop.first; the output is the same.
-    system=SystemPolicy.LEAD,
-    system_turn=_chatml("<|im_start|>system\n"),
-    default_system="You are a helpful AI assistant named SmolLM, trained by Hugging Face",
-    generation_prompt=("<|im_start|>assistant\n",),
+
+
+def _chatml_with_default_system(name: str, source: str, default_system: str, **more: object) -> Format:
+    """ChatML plus a system turn printed first: the message's own, or `default_system` when it has none."""
+    return Format(
+        name=name,
+        source=source,
+        roles={"assistant": _CHATML_ASSISTANT},
+        other=_CHATML_OTHER,
+        system=SystemPolicy.LEAD,
+        system_turn=_chatml("<|im_start|>system\n"),
+        default_system=default_system,
+        generation_prompt=("<|im_start|>assistant\n",),
+        **more,  # type: ignore[arg-type]
+    )
+
+
+# The default system turn is printed inside the loop at loop.first; the output is the same.
+SMOLLM2 = _chatml_with_default_system(
+    "smollm2",
+    "HuggingFaceTB--SmolLM2-135M-Instruct.jinja",
+    "You are a helpful AI assistant named SmolLM, trained by Hugging Face",
 )
 
 QWEN25 = Format(
@@ -312,29 +324,11 @@ COMMAND_R = Format(
 
 _QWEN_DEFAULT_SYSTEM = "You are a helpful assistant."
 
-QWEN2 = Format(
-    name="qwen2",
-    source="Qwen--Qwen2-7B-Instruct.jinja",
-    roles={"assistant": _CHATML_ASSISTANT},
-    other=_CHATML_OTHER,
-    # Like SmolLM2: a default system turn unless the first message is a system message.
-    system=SystemPolicy.LEAD,
-    system_turn=_chatml("<|im_start|>system\n"),
-    default_system=_QWEN_DEFAULT_SYSTEM,
-    generation_prompt=("<|im_start|>assistant\n",),
-)
+QWEN2 = _chatml_with_default_system("qwen2", "Qwen--Qwen2-7B-Instruct.jinja", _QWEN_DEFAULT_SYSTEM)
 
-QWEN2_VL = Format(
-    name="qwen2-vl",
-    source="Qwen--Qwen2-VL-7B-Instruct.jinja",
-    roles={"assistant": _CHATML_ASSISTANT},
-    other=_CHATML_OTHER,
-    # String contents print exactly as Qwen2's; lists of parts (images, videos) are declined.
-    system=SystemPolicy.LEAD,
-    system_turn=_chatml("<|im_start|>system\n"),
-    default_system=_QWEN_DEFAULT_SYSTEM,
-    generation_prompt=("<|im_start|>assistant\n",),
-    variables=frozenset({"add_vision_id"}),
+# String contents print exactly as Qwen2's; lists of parts (images, videos) are declined.
+QWEN2_VL = _chatml_with_default_system(
+    "qwen2-vl", "Qwen--Qwen2-VL-7B-Instruct.jinja", _QWEN_DEFAULT_SYSTEM, variables=frozenset({"add_vision_id"})
 )
 
 # Qwen1.5 leaves the last turn open without a generation prompt, and prints no prompt after an
