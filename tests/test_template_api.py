@@ -343,3 +343,20 @@ def test_a_plugin_can_pair_its_jinja_with_a_format():
     assert template.render(chat, add_generation_prompt=True) == hf_render(variant, chat, add_generation_prompt=True)
     with pytest.raises(ValueError, match="probe renders differ"):
         chatfmt.Template(variant, format=FORMATS["zephyr"])
+
+
+def test_special_tokens_accept_what_tokenizers_hold():
+    from tokenizers import AddedToken
+
+    template = chatfmt.Template.from_jinja("{{ bos_token }}|{{ eos_token }}|{{ pad_token is defined }}",
+                                           special_tokens={"bos_token": AddedToken("<s>", special=True),
+                                                           "eos_token": {"content": "</s>", "lstrip": False},
+                                                           "pad_token": None})
+    assert template.render(CHAT) == "<s>|</s>|False"
+    assert dict(template.special_tokens) == {"bos_token": "<s>", "eos_token": "</s>"}
+
+
+def test_apply_chat_template_takes_tokenize_false_and_refuses_true():
+    assert chatfmt.apply_chat_template(CHAT, chat_template=CHATML, tokenize=False) == chatfmt.apply_chat_template(CHAT, chat_template=CHATML)
+    with pytest.raises(ValueError, match="returns text"):
+        chatfmt.apply_chat_template(CHAT, chat_template=CHATML, tokenize=True)

@@ -17,14 +17,21 @@ def apply_chat_template(
     documents: Sequence[Mapping[str, Any]] | None = None,
     add_generation_prompt: bool = False,
     continue_final_message: bool | str = False,
+    tokenize: bool = False,
     **kwargs: Any,
 ) -> str | list[str]:
     """`tokenizer.apply_chat_template(conversation, tokenize=False, ...)` without a tokenizer.
 
     `chat_template` is what the tokenizer would hold: Jinja source, a mapping of named sources, or a
     `Template`; `special_tokens` is its `special_tokens_map`. A conversation gives a str; a batch (a
-    list of conversations) gives a list of str, as in transformers.
+    list of conversations) gives a list of str, as in transformers. `tokenize=False` is accepted for
+    drop-in calls; chatfmt returns text (see `chatfmt.masks` to tokenize with your own tokenizer).
     """
+    if tokenize:
+        raise ValueError(
+            "chatfmt.apply_chat_template returns text (tokenize=False); tokenize it with your tokenizer, or use "
+            "chatfmt.masks.tokenize_with_mask on Template.render_spans(...) for ids with an assistant mask"
+        )
     template = chat_template if isinstance(chat_template, Template) else Template(chat_template)
     if special_tokens is not None:
         template = Template(template.source, special_tokens=special_tokens, name=template.name, origin=template.origin,
@@ -42,5 +49,5 @@ def apply_chat_template(
         and (isinstance(conversation[0], (list, tuple)) or hasattr(conversation[0], "messages"))
     )
     if is_batch:
-        return template.render_batch([getattr(chat, "messages", chat) for chat in conversation], **options)
+        return template.render_batch(conversation, **options)
     return template.render(conversation, **options)

@@ -41,14 +41,17 @@ class Origin:
 
 
 def _clean_special_tokens(tokens: Mapping[str, Any] | None) -> dict[str, str]:
-    """Special tokens as transformers puts them in the context: None means absent, values are strings."""
+    """Special tokens as transformers puts them in the context: None means absent, and any other value is
+    its string (`str(AddedToken)` is its content), or the "content" of a token written as a JSON object."""
     cleaned = {}
     for name, value in (tokens or {}).items():
+        if not isinstance(name, str):
+            raise TypeError(f"special token names must be strings, got {name!r}")
         if value is None:
             continue
-        if not isinstance(name, str) or not isinstance(value, str):
-            raise TypeError(f"special token {name!r} must be a string or None, got {type(value).__name__}")
-        cleaned[name] = value
+        if isinstance(value, Mapping) and isinstance(value.get("content"), str):
+            value = value["content"]
+        cleaned[name] = value if type(value) is str else str(value)
     return cleaned
 
 
@@ -301,7 +304,11 @@ class Template:
         chat_template: str | None = None,
         **template_kwargs: Any,
     ) -> list[str]:
-        """One prompt per conversation; the template, tools and variables are prepared once."""
+        """One prompt per conversation; the template, tools and variables are prepared once.
+
+        As in transformers, a conversation may also be an object with a `messages` attribute.
+        """
+        conversations = [getattr(conversation, "messages", conversation) for conversation in conversations]
         options = dict(
             chat_template=chat_template,
             tools=tools,
