@@ -188,12 +188,8 @@ def _processor_templates(files: _RepoFiles) -> tuple[Templates | None, dict[str,
         return _config_templates(processor["chat_template"], PROCESSOR_CONFIG, files.repo_id)
     legacy = files.json(LEGACY_PROCESSOR_FILE)
     if legacy is not None and legacy.get("chat_template") is not None:
-        if (files.folder / CHAT_TEMPLATE_DIR).is_dir():
-            raise HubError(
-                f"Hub repo {files.repo_id!r}: Cannot load chat template due to conflicting files: {LEGACY_PROCESSOR_FILE} "
-                f"and {CHAT_TEMPLATE_DIR}/ (transformers refuses this layout too)",
-                repo_id=files.repo_id,
-            )
+        # (transformers' processor refuses this file beside additional_chat_templates/, but such a repo's
+        # tokenizer has templates, so chatfmt never gets here for it.)
         return _config_templates(legacy["chat_template"], LEGACY_PROCESSOR_FILE, files.repo_id)
     return None, {}
 
