@@ -1,8 +1,10 @@
 """Where each message, and each part the model must generate, sits in a rendered prompt.
 
 Training code needs these to mask the loss to assistant turns. A span is a half-open character range
-`[start, end)` into `RenderedSpans.text`. chatfmt never guesses: when a position cannot be determined
-exactly, `start` and `end` are None and `reason` says why.
+`[start, end)` into `RenderedSpans.text`, covering a message's content as the template prints it: a
+template that trims the content, or prints it through `tojson`, gets the span of the trimmed or
+JSON-encoded text. chatfmt never guesses: when a position cannot be determined exactly, `start` and
+`end` are None and `reason` says why.
 """
 
 from __future__ import annotations
