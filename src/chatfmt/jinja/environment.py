@@ -30,6 +30,7 @@ from . import clock, limits
 from .markers import GENERATION_CLOSE, GENERATION_OPEN
 
 COMPILED_CACHE_SIZE = 256
+LOOP_GUARD = "chatfmt_loop_guard"  # the filter every {% for %} iterable is wrapped in, see LimitedSandbox
 
 # True while a render wants its generation blocks marked; a ContextVar so each thread has its own.
 _mark_generation: ContextVar[bool] = ContextVar("chatfmt_mark_generation", default=False)
@@ -122,6 +123,13 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
         limits.check_binop(operator, left, right)
         return super().call_binop(context, operator, left, right)
 
+    def _parse(self, source: str, name: str | None, filename: str | None) -> jinja2.nodes.Template:
+        """Parse, then route every loop's iterable through the loop guard (same items, counted)."""
+        tree = super()._parse(source, name, filename)
+        for loop in tree.find_all(jinja2.nodes.For):
+            loop.iter = jinja2.nodes.Filter(loop.iter, LOOP_GUARD, [], [], None, None, lineno=loop.iter.lineno)
+        return tree
+
 
 def new_environment() -> LimitedSandbox:
     """A fresh environment with transformers' options, filters and globals."""
@@ -130,6 +138,7 @@ def new_environment() -> LimitedSandbox:
         trim_blocks=True, lstrip_blocks=True, extensions=[GenerationExtension, jinja2.ext.loopcontrols]
     )
     env.filters["tojson"] = _tojson
+    env.filters[LOOP_GUARD] = limits.guard_loop
     env.globals["raise_exception"] = _raise_exception
     env.globals["strftime_now"] = _strftime_now
     env.globals["dict"] = _TemplateDict()

@@ -1,7 +1,8 @@
 """Resource limits for templates: they are untrusted code (anyone can publish one on the Hub).
 
 Jinja's sandbox stops templates from reaching Python internals, but not from running forever or
-building gigabytes of text. chatfmt bounds each render by wall time and output size. The time budget is
+building gigabytes of text. chatfmt bounds each render by wall time, loop iterations and output size.
+Every `{% for %}` loop counts its iterations and checks the clock on each, and the clock is also
 checked on every call a template makes (functions, methods, macros, `range`) and every namespace
 assignment, which every loop that is not bounded by the input's own size has to go through; loops over
 `range` are capped at 100 000 items per call by the sandbox. Output is counted as it streams; `*` and
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import math
 import time
+from typing import Any
 from contextvars import ContextVar
 from dataclasses import dataclass
 
@@ -30,20 +32,22 @@ class Limits:
 
     max_seconds: float | None = 10.0
     max_output_chars: int | None = 50_000_000
+    max_loop_iterations: int | None = 10_000_000
 
 
 DEFAULT_LIMITS = Limits()
-UNLIMITED = Limits(max_seconds=None, max_output_chars=None)
+UNLIMITED = Limits(max_seconds=None, max_output_chars=None, max_loop_iterations=None)
 
 
 class budget:
     """Context manager: apply `limits` to the renders made inside the block (this thread or task only)."""
 
-    __slots__ = ("_token", "deadline", "limits")
+    __slots__ = ("_token", "deadline", "iterations_left", "limits")
 
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
         self.deadline = None if limits.max_seconds is None else time.monotonic() + limits.max_seconds
+        self.iterations_left = limits.max_loop_iterations
 
     def __enter__(self) -> budget:
         self._token = _budget.set(self)
@@ -74,6 +78,24 @@ def tick(values: tuple[object, ...] = ()) -> None:
         for value in values:
             if isinstance(value, (str, list, tuple)):
                 current.check_size(len(value), "a value built by the template")
+
+
+def guard_loop(iterable: Any) -> Any:
+    """Every `{% for %}` iterates through this (see `LimitedSandbox`): it counts iterations and checks the
+    clock on each, so even loops that call nothing are bounded. It yields the same items, lazily."""
+    current = _budget.get()
+    if current is None:
+        yield from iterable
+        return
+    for item in iterable:
+        if current.iterations_left is not None:
+            current.iterations_left -= 1
+            if current.iterations_left < 0:
+                raise TemplateLimitExceeded(
+                    f"the template's loops ran more than {current.limits.max_loop_iterations} iterations; the render was stopped"
+                )
+        current.check_time()
+        yield item
 
 
 def check_binop(operator: str, left: object, right: object) -> None:
