@@ -9,6 +9,7 @@ from .compat import apply_chat_template
 from .errors import ChatfmtError, HubError, InvalidConversation, PluginError, TemplateNotFound
 from .formats.spec import Format
 from .jinja.clock import fixed_clock
+from .jinja.limits import Limits, TemplateLimitExceeded
 from .registry import available_templates, get_template, register_template
 from .registry.hub import load_from_hub
 from .spans import MessageSpan, RenderedSpans
@@ -21,11 +22,13 @@ __all__ = [
     "Format",
     "HubError",
     "InvalidConversation",
+    "Limits",
     "MessageSpan",
     "Origin",
     "PluginError",
     "RenderedSpans",
     "Template",
+    "TemplateLimitExceeded",
     "TemplateNotFound",
     "apply_chat_template",
     "available_templates",
