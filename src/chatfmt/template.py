@@ -324,8 +324,18 @@ class Template:
             results = route.renderer.render_batch(conversations, add_generation_prompt)
         except Exception:
             # Some conversation raised: render in order so the first failing one raises, as transformers would.
-            call = {key: value for key, value in options.items() if key != "template_kwargs"}
-            return [self.render(conversation, **call, **template_kwargs) for conversation in conversations]
+            return [
+                self.render(
+                    conversation,
+                    add_generation_prompt=add_generation_prompt,
+                    tools=tools,
+                    documents=documents,
+                    continue_final_message=continue_final_message,
+                    chat_template=chat_template,
+                    **template_kwargs,
+                )
+                for conversation in conversations
+            ]
         declined = [index for index, text in enumerate(results) if text is None]
         if declined:
             for index, text in zip(declined, self._jinja_batch([conversations[i] for i in declined], **options)):

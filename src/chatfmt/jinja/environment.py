@@ -53,7 +53,9 @@ class GenerationExtension(jinja2.ext.Extension):
     def parse(self, parser: Any) -> jinja2.nodes.CallBlock:
         lineno = next(parser.stream).lineno
         body = parser.parse_statements(("name:endgeneration",), drop_needle=True)
-        return jinja2.nodes.CallBlock(self.call_method("_generation", []), [], [], body).set_lineno(lineno)
+        block = jinja2.nodes.CallBlock(self.call_method("_generation", []), [], [], body)
+        block.set_lineno(lineno)
+        return block
 
     def _generation(self, caller: Any) -> str:
         text = caller()

@@ -48,6 +48,11 @@ def _marker(placement: Callable[[int], tuple[bool, bool]]) -> Callable[[list[dic
     return mark
 
 
+def _placements(chosen: dict[int, tuple[bool, bool]]) -> Callable[[int], tuple[bool, bool]]:
+    """The placement of each message's markers: as chosen, else around its core."""
+    return lambda index: chosen.get(index, CORE)
+
+
 def _message_spans(chat: Sequence[Mapping[str, Any]], found: markers.Located | None, why: str) -> list[MessageSpan]:
     spans = []
     for index, message in enumerate(chat):
@@ -103,7 +108,7 @@ def render_spans(call: RenderCall, cleaned_chat: Sequence[Mapping[str, Any]]) ->
                 continue
             for wider in (WHOLE, KEEP_LEAD, KEEP_TRAIL):
                 trial = {**chosen, index: wider}
-                better = _attempt(call, cleaned_chat, plain, _marker(lambda i, trial=trial: trial.get(i, CORE)))
+                better = _attempt(call, cleaned_chat, plain, _marker(_placements(trial)))
                 if better is not None:
                     chosen, found = trial, better
                     break

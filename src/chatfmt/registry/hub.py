@@ -151,9 +151,8 @@ def _flatten(named: dict[str, tuple[str, str]]) -> tuple[Templates, dict[str, st
     return {name: text for name, (_, text) in named.items()}, used
 
 
-def _config_templates(value: Any, origin: str, repo_id: str) -> tuple[Templates, dict[str, str]] | None:
-    if value is None:
-        return None
+def _config_templates(value: Any, origin: str, repo_id: str) -> tuple[Templates, dict[str, str]]:
+    """A config's `chat_template` value: a string, or a list of {"name", "template"} objects."""
     if isinstance(value, str):
         return value, {"": origin}
     if isinstance(value, list) and all(isinstance(item, dict) and {"name", "template"} <= item.keys() for item in value):
@@ -165,7 +164,8 @@ def _config_templates(value: Any, origin: str, repo_id: str) -> tuple[Templates,
 
 def _tokenizer_templates(files: _RepoFiles) -> tuple[Templates | None, dict[str, str]]:
     config = files.json(TOKENIZER_CONFIG) or {}
-    from_config = _config_templates(config.get("chat_template"), TOKENIZER_CONFIG, files.repo_id)
+    stored = config.get("chat_template")
+    from_config = None if stored is None else _config_templates(stored, TOKENIZER_CONFIG, files.repo_id)
     jinja = files.jinja_files()
     if jinja:
         templates, used = _flatten(jinja)
