@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TypedDict
 
 from ..formats.spec import DECLINE, ROLE, SKIP, Format, Reject, SystemPolicy, Text, Token, Transform, Turn
 
@@ -95,8 +96,16 @@ def resolve_text(text: Text, tokens: Mapping[str, object]) -> str | None:
         elif piece is ROLE:
             raise ValueError("ROLE must be split off before resolving")
         else:
-            out.append(piece)  # type: ignore[arg-type]
+            out.append(piece)  # type: ignore[arg-type]  # a str: mypy cannot narrow out ROLE with `is`
     return "".join(out)
+
+
+class _Flags(TypedDict):
+    """The `PlanTurn` fields every kind of turn sets, passed as keyword arguments."""
+
+    role: str | None
+    is_user: bool
+    is_system: bool
 
 
 def _last_end(text: str, end: str) -> int:
@@ -112,7 +121,7 @@ def _turn(
 ) -> PlanTurn:
     """`ending`: what follows the last message when the turn does not override it (with, without prompt)."""
     is_user, is_system = role == "user", role == "system"
-    flags = {"role": role, "is_user": is_user, "is_system": is_system}
+    flags: _Flags = {"role": role, "is_user": is_user, "is_system": is_system}
     if rule is SKIP:
         if loop_prefix is None:
             return PlanTurn(DECLINED, **flags)
@@ -122,7 +131,9 @@ def _turn(
     if isinstance(rule, Reject):
         return PlanTurn(REJECTED, message=rule.message, **flags)
     assert isinstance(rule, Turn)
-    prefix, role_tail_text, interp = rule.prefix, (), False
+    prefix = rule.prefix
+    role_tail_text: Text = ()
+    interp = False
     if ROLE in prefix:
         at = prefix.index(ROLE)
         if role is None:
@@ -134,9 +145,10 @@ def _turn(
         resolve_text(t, tokens)
         for t in (prefix, role_tail_text, rule.end, rule.sep, rule.group_open, rule.group_close, *last)
     ]
-    if loop_prefix is None or any(p is None for p in parts):
+    resolved = [p for p in parts if p is not None]
+    if loop_prefix is None or len(resolved) < len(parts):  # some text needs an undefined token
         return PlanTurn(DECLINED, **flags)
-    head, role_tail, end, sep, group_open, group_close, last_gen, last_nogen = parts  # type: ignore[misc]
+    head, role_tail, end, sep, group_open, group_close, last_gen, last_nogen = resolved
     if rule.last is None:
         last_gen = end + sep + group_close + ending[0]
         last_nogen = end + sep + group_close + ending[1]

@@ -211,16 +211,18 @@ class Format:
     variables: frozenset[str] = field(default_factory=frozenset)
 
     def __post_init__(self) -> None:
-        roles = self.roles
-        if isinstance(roles, Mapping):
-            roles = tuple(sorted(roles.items()))
-        object.__setattr__(self, "roles", tuple(roles))
+        roles: tuple[tuple[str, Rule], ...]
+        if isinstance(self.roles, Mapping):
+            roles = tuple(sorted(self.roles.items()))
+        else:
+            roles = tuple(self.roles)
+        object.__setattr__(self, "roles", roles)
         object.__setattr__(self, "declined_keys", frozenset(self.declined_keys))
         object.__setattr__(self, "variables", frozenset(self.variables))
         for name in ("start", "after_system", "loop_prefix", "generation_prompt", "no_generation_prompt"):
             if ROLE in getattr(self, name):
                 raise ValueError(f"ROLE has no meaning in {name}")
-        for role, rule in self.roles:
+        for role, rule in roles:
             if not isinstance(role, str):
                 raise TypeError(f"role names are strings, got {role!r}")
             if isinstance(rule, Turn) and ROLE in rule.prefix:
@@ -240,7 +242,7 @@ class Format:
         if self.system_turn is not None and self.system_turn.last is not None and self.after_system:
             raise ValueError("a system turn that overrides its last tail cannot have after_system")
         if policy is SystemPolicy.FOLD and any(
-            isinstance(rule, Turn) and rule.skip_empty for rule in (self.other, *(r for _, r in self.roles))
+            isinstance(rule, Turn) and rule.skip_empty for rule in (self.other, *(r for _, r in roles))
         ):
             raise ValueError("with system policy fold no turn may skip empty contents")
         if policy is SystemPolicy.REJECT and self.system_error is None:
@@ -253,9 +255,15 @@ class Format:
         ):
             raise ValueError("a folded system message supports only NONE or TRIM")
 
+    def _role_pairs(self) -> tuple[tuple[str, Rule], ...]:
+        """`roles` as `__post_init__` stores it: (role, rule) pairs sorted by role."""
+        if isinstance(self.roles, Mapping):
+            raise TypeError("Format.roles is converted to a tuple of pairs by __post_init__")
+        return self.roles
+
     def rule_for(self, role: str) -> Rule:
         """The rule applied to a message with this role."""
-        for name, rule in self.roles:  # type: ignore[misc]  # a tuple of pairs after __post_init__
+        for name, rule in self._role_pairs():
             if name == role:
                 return rule
         return self.other
@@ -266,7 +274,7 @@ class Format:
         texts: list[Text] = _text_fields(
             self, ("start", "after_system", "loop_prefix", "generation_prompt", "no_generation_prompt")
         )
-        turns = [rule for _, rule in self.roles if isinstance(rule, Turn)]
+        turns = [rule for _, rule in self._role_pairs() if isinstance(rule, Turn)]
         if isinstance(self.other, Turn):
             turns.append(self.other)
         if self.system_turn is not None:
