@@ -360,3 +360,12 @@ def test_apply_chat_template_takes_tokenize_false_and_refuses_true():
     assert chatfmt.apply_chat_template(CHAT, chat_template=CHATML, tokenize=False) == chatfmt.apply_chat_template(CHAT, chat_template=CHATML)
     with pytest.raises(ValueError, match="returns text"):
         chatfmt.apply_chat_template(CHAT, chat_template=CHATML, tokenize=True)
+
+
+def test_a_message_that_is_not_a_mapping_raises_what_transformers_raises_too():
+    chat = [{"role": "user", "content": "hi"}, "not a message"]
+    theirs = hf_render(CHATML, chat)
+    assert isinstance(theirs, AttributeError)
+    with pytest.raises(AttributeError) as excinfo:  # also an InvalidConversation, naming the message
+        chatfmt.Template.from_jinja(CHATML).render(chat)
+    assert isinstance(excinfo.value, chatfmt.InvalidConversation) and excinfo.value.message_index == 1

@@ -12,11 +12,12 @@ class ChatfmtError(Exception):
     """Base class of every error chatfmt raises on its own account."""
 
 
-class InvalidConversation(ChatfmtError, TypeError, ValueError):
+class InvalidConversation(ChatfmtError, TypeError, ValueError, AttributeError):
     """A conversation is not a list of message mappings with a string role.
 
-    It is a TypeError and a ValueError too, because transformers raises one or the other for the same
-    inputs; `message_index` and `field` say where the problem is.
+    It is a TypeError, a ValueError and an AttributeError too, because for the same inputs transformers
+    raises one of those (AttributeError for a message without `.items()`), so code catching
+    transformers' exception catches chatfmt's; `message_index` and `field` say where the problem is.
     """
 
     def __init__(self, reason: str, *, message_index: int | None = None, field: str | None = None) -> None:
