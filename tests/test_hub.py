@@ -32,7 +32,7 @@ def both(repo: str, context: str, **overrides):
     kwargs.update(tools=ctx.get("tools"), add_generation_prompt=ctx.get("add_generation_prompt", False), **overrides)
     results = []
     for render in (
-        lambda: chatfmt.get_template(repo).render(ctx["messages"], **kwargs),
+        lambda: chatfmt.registry.Registry().get(repo).render(ctx["messages"], **kwargs),  # fetched afresh
         lambda: transformers.AutoTokenizer.from_pretrained(repo).apply_chat_template(ctx["messages"], tokenize=False, **kwargs),
     ):
         try:
@@ -59,7 +59,7 @@ LAYOUT_TEMPLATES = ["Qwen--Qwen2.5-7B-Instruct", "meta-llama--Llama-3.1-8B-Instr
 @pytest.mark.parametrize("template_file", [False, True], ids=["tokenizer_config", "chat_template.jinja"])
 def test_single_template_layouts_match_transformers(fake_hub, fixed_clocks, name, template_file):
     source = load_template_source(name)
-    repo = "org/" + name.replace("--", "_")
+    repo = f"org/{name.replace('--', '_')}-{'file' if template_file else 'config'}"
     fake_hub.add_repo(repo, make_tokenizer_files(source, template_file=template_file))
     assert_parity(repo)
 
@@ -203,6 +203,16 @@ def test_error_messages_name_the_repo_and_what_to_do(fake_hub):
     fake_hub.add_repo("org/bad-json", {"tokenizer_config.json": "{not json"})
     with pytest.raises(chatfmt.HubError, match="tokenizer_config.json in Hub repo 'org/bad-json' is not valid JSON"):
         chatfmt.load_from_hub("org/bad-json")
+
+
+def test_get_template_fetches_a_hub_repo_once_per_registry(fake_hub):
+    fake_hub.add_repo("org/once", make_tokenizer_files("ONCE"))
+    registry = chatfmt.registry.Registry()
+    first = registry.get("org/once")
+    fake_hub.clear_requests()
+    assert registry.get("org/once") is first
+    assert fake_hub.requests == []
+    assert chatfmt.registry.Registry().get("org/once").source == "ONCE"  # a new registry asks again
 
 
 def test_registered_names_win_over_hub_ids(fake_hub):

@@ -6,7 +6,9 @@ How a name is read, first match wins:
 3. a path to an existing file (a `.jinja` template);
 4. a Hugging Face Hub repo id (`org/name`), when Hub support is installed.
 So a registered name always wins over a file or a Hub repo of the same spelling; write `./name` to mean
-the file.
+the file. A Hub repo is fetched once per registry: later lookups of the same id return the same
+Template without asking the Hub again (servers look templates up per request); `load_from_hub` always
+asks the Hub for the repo's current revision.
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ class Registry:
         self._entries: dict[str, Entry] = {}
         self._aliases: dict[str, str] = {}
         self._cache: dict[str, Template] = {}
+        self._hub_templates: dict[str, Template] = {}
         self._plugins: dict[str, list[_plugins.Plugin]] | None = None
         for builtin in BUILTINS:
             self._add(builtin.name, builtin.aliases, "builtin", builtin.model, _builtin_loader(builtin))
@@ -130,10 +133,19 @@ class Registry:
         if path.is_file():
             return load_file(path)
         if _looks_like_hub_id(name):
-            from .hub import load_from_hub  # imported only for Hub ids: huggingface_hub is heavy and optional
-
-            return load_from_hub(name)
+            return self._from_hub(name)
         raise TemplateNotFound(self._not_found_message(name))
+
+    def _from_hub(self, repo_id: str) -> Template:
+        with self._lock:
+            cached = self._hub_templates.get(repo_id)
+        if cached is not None:
+            return cached
+        from .hub import load_from_hub  # imported only for Hub ids: huggingface_hub is heavy and optional
+
+        template = load_from_hub(repo_id)  # outside the lock: a slow download must not block other lookups
+        with self._lock:
+            return self._hub_templates.setdefault(repo_id, template)
 
     def _not_found_message(self, name: str) -> str:
         known = [*self._entries, *self._aliases, *self._plugin_table()]
