@@ -449,7 +449,8 @@ cdef class Renderer:
             return PyUnicode_Substring(<object>content, at + 8, n)
         return <object>content
 
-    cdef object _build(self, object messages, bint add_generation_prompt, bint want_spans):
+    cdef object _build(self, object messages, bint add_generation_prompt, bint want_spans, bint scan_only):
+        """Render (or, with `scan_only`, just check coverage: True) these messages; None = not covered."""
         cdef PyObject* seq = <PyObject*>messages
         cdef Py_ssize_t n
         if not self._usable or not (is_exact_list(seq) or is_exact_tuple(seq)):
@@ -466,6 +467,8 @@ cdef class Renderer:
             if items == NULL:
                 raise MemoryError()
         try:
+            if scan_only:
+                return True if self._scan(seq, items, n, &scratch) == 1 else None
             return self._build_items(seq, items, n, add_generation_prompt, want_spans, &scratch)
         finally:
             Py_XDECREF(scratch.keep)
@@ -639,36 +642,17 @@ cdef class Renderer:
 
     def covers(self, messages):
         """Whether `render` gives the reference result for these messages (a string or the same error)."""
-        cdef PyObject* seq = <PyObject*>messages
-        if not self._usable or not (is_exact_list(seq) or is_exact_tuple(seq)):
-            return False
-        cdef Py_ssize_t n = seq_size(seq)
-        if n == 0:
-            return False
-        cdef Item small[SMALL]
-        cdef Item* items = small
-        cdef Scratch scratch
-        scratch.keep = NULL
-        if n > SMALL:
-            items = <Item*>PyMem_Malloc(n * sizeof(Item))
-            if items == NULL:
-                raise MemoryError()
-        try:
-            return self._scan(seq, items, n, &scratch) == 1
-        finally:
-            Py_XDECREF(scratch.keep)
-            if items != small:
-                PyMem_Free(items)
+        return self._build(messages, False, False, True) is not None
 
     def render(self, messages, add_generation_prompt=False):
         """The prompt text, or None when this input is not covered (render it with Jinja instead)."""
-        return self._build(messages, add_generation_prompt, False)
+        return self._build(messages, add_generation_prompt, False, False)
 
     def render_batch(self, conversations, add_generation_prompt=False):
         """`render` over many conversations; None marks each one not covered."""
         cdef bint agp = add_generation_prompt
-        return [self._build(messages, agp, False) for messages in conversations]
+        return [self._build(messages, agp, False, False) for messages in conversations]
 
     def render_spans(self, messages, add_generation_prompt=False):
         """(text, content span per message or None if not printed, generation spans), or None if not covered."""
-        return self._build(messages, add_generation_prompt, True)
+        return self._build(messages, add_generation_prompt, True, False)
