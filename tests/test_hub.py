@@ -205,6 +205,22 @@ def test_error_messages_name_the_repo_and_what_to_do(fake_hub):
         chatfmt.load_from_hub("org/bad-json")
 
 
+def test_loads_ask_what_transformers_asks_and_reuse_the_cache_for_a_known_commit(fake_hub):
+    files = make_tokenizer_files("X", template_file=True, additional_templates={"tool_use": "T"})
+    commit = fake_hub.add_repo("org/requests", files)
+    chatfmt.load_from_hub("org/requests")
+    paths = [request.path for request in fake_hub.requests]
+    assert not any("/api/models/org/requests/revision" in path for path in paths)  # no model-info call needed
+    assert any(path.endswith("/tree/" + commit + "/additional_chat_templates") for path in paths)
+    fake_hub.clear_requests()
+    assert dict(chatfmt.load_from_hub("org/requests").source) == {"default": "X", "tool_use": "T"}
+    # The branch is resolved again (it may have moved); everything at that commit comes from the cache.
+    assert fake_hub.count("GET") == 0 and all("tokenizer_config.json" in r.path for r in fake_hub.requests)
+    changed = fake_hub.add_repo("org/requests", make_tokenizer_files("Y", template_file=True))
+    reloaded = chatfmt.load_from_hub("org/requests")
+    assert reloaded.source == "Y" and reloaded.origin.details["commit"] == changed
+
+
 def test_get_template_fetches_a_hub_repo_once_per_registry(fake_hub):
     fake_hub.add_repo("org/once", make_tokenizer_files("ONCE"))
     registry = chatfmt.registry.Registry()
@@ -228,6 +244,8 @@ def test_cli_pull_show_and_render_a_hub_repo(fake_hub, tmp_path):
     out, err = io.StringIO(), io.StringIO()
     assert main(["pull", "org/cli"], stdout=out, stderr=err) == 0
     assert "org/cli" in out.getvalue() and fake_hub.head("org/cli") in out.getvalue()
+    assert main(["pull", "org/absent"], stdout=out, stderr=err) == 2
+    assert err.getvalue().count("\n") == 1 and "org/absent" in err.getvalue() and "not found" in err.getvalue()
     fake_hub.stop()  # everything below runs from the cache
     out = io.StringIO()
     assert main(["show", "org/cli"], stdout=out, stderr=err) == 0
@@ -237,8 +255,6 @@ def test_cli_pull_show_and_render_a_hub_repo(fake_hub, tmp_path):
     out = io.StringIO()
     assert main(["render", "org/cli", str(chat), "--add-generation-prompt"], stdout=out, stderr=err) == 0
     assert out.getvalue() == "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n"
-    assert main(["pull", "org/absent"], stdout=out, stderr=err) == 2
-    assert err.getvalue().count("\n") == 1 and "org/absent" in err.getvalue()
 
 
 def test_a_hub_copy_of_a_known_format_gets_the_compiled_path(fake_hub):

@@ -1,6 +1,7 @@
 """Chat templates and special tokens from a Hugging Face Hub repo, as transformers would load them.
 
-Fetching and caching are huggingface_hub's own (`snapshot_download` of just the few files that matter),
+Fetching and caching are huggingface_hub's own (`hf_hub_download` and the repo-tree listing, the requests
+transformers makes),
 so HF_HOME, HF_HUB_OFFLINE, HF_ENDPOINT, tokens for gated repos and revision pinning behave as users
 expect, and a repo fetched once renders offline. Which file wins follows transformers exactly
 (SPEC §3): for the tokenizer, `chat_template.jinja` and `additional_chat_templates/*.jinja` replace the
@@ -16,7 +17,7 @@ import json
 import warnings
 from functools import lru_cache
 from importlib import resources
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ..errors import HubError
@@ -28,8 +29,7 @@ CHAT_TEMPLATE_FILE = "chat_template.jinja"
 CHAT_TEMPLATE_DIR = "additional_chat_templates"
 LEGACY_PROCESSOR_FILE = "chat_template.json"
 PROCESSOR_CONFIG = "processor_config.json"
-WANTED_FILES = [TOKENIZER_CONFIG, SPECIAL_TOKENS_MAP, CHAT_TEMPLATE_FILE, f"{CHAT_TEMPLATE_DIR}/*.jinja",
-                LEGACY_PROCESSOR_FILE, PROCESSOR_CONFIG]
+SINGLE_FILES = (TOKENIZER_CONFIG, CHAT_TEMPLATE_FILE, SPECIAL_TOKENS_MAP, PROCESSOR_CONFIG, LEGACY_PROCESSOR_FILE)
 STANDARD_TOKENS = ("bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token")
 
 
@@ -49,12 +49,7 @@ def load_from_hub(repo_id: str, *, revision: str | None = None, token: str | boo
     if templates is None:
         templates, used = _processor_templates(files)
     if templates is None:
-        raise HubError(
-            f"Hub repo {repo_id!r} has no chat template: none of {CHAT_TEMPLATE_FILE}, {CHAT_TEMPLATE_DIR}/*.jinja, "
-            f"the 'chat_template' of {TOKENIZER_CONFIG} or {PROCESSOR_CONFIG}, or {LEGACY_PROCESSOR_FILE}. "
-            "Pass the template yourself with chatfmt.Template.from_jinja(...).",
-            repo_id=repo_id,
-        )
+        raise HubError(_no_template_message(repo_id), repo_id=repo_id)
     details = {"repo": repo_id, "revision": revision or "main", "commit": folder.name}
     if isinstance(templates, str):
         details.update(file=used[""], sha256=_sha256(templates))
@@ -65,7 +60,12 @@ def load_from_hub(repo_id: str, *, revision: str | None = None, token: str | boo
 
 
 def fetch(repo_id: str, *, revision: str | None = None, token: str | bool | None = None) -> Path:
-    """The local snapshot folder (named by commit) holding the repo's template files; fills the cache."""
+    """The local snapshot folder (named by commit) holding the repo's template files; fills the cache.
+
+    It asks what transformers asks: files with `hf_hub_download`, `additional_chat_templates/` with the
+    repo-tree listing. So any server transformers can load from serves chatfmt too, and a repo fetched
+    once is found in the cache offline (see `_Fetch` for how few requests that takes).
+    """
     try:
         import huggingface_hub
         from huggingface_hub import errors
@@ -76,9 +76,7 @@ def fetch(repo_id: str, *, revision: str | None = None, token: str | bool | None
         ) from exc
     where = f"Hub repo {repo_id!r}" + (f" at revision {revision!r}" if revision else "")
     try:
-        folder = huggingface_hub.snapshot_download(
-            repo_id, revision=revision, token=token, allow_patterns=WANTED_FILES, library_name="chatfmt"
-        )
+        return _Fetch(huggingface_hub, repo_id, revision, token).snapshot()
     except errors.GatedRepoError as exc:
         raise HubError(
             f"{where} is gated: accept its conditions on the Hub, then pass token=... or log in (`hf auth login`, HF_TOKEN)",
@@ -102,7 +100,99 @@ def fetch(repo_id: str, *, revision: str | None = None, token: str | bool | None
         raise HubError(f"{repo_id!r} is not a valid Hub repo id: {exc}", repo_id=repo_id) from exc
     except (errors.HfHubHTTPError, OSError) as exc:
         raise HubError(f"{where}: the Hub request failed: {exc}", repo_id=repo_id) from exc
-    return Path(folder)
+
+
+class _Fetch:
+    """One repo's template files, asking the Hub no more than needed.
+
+    The first file found resolves the requested revision to a commit, and the rest are read at that
+    commit. A commit never changes, so a file the cache already holds at it (or knows is absent) is not
+    asked for again; when the cache answers for every file, it answers for the template folder too (a
+    previous fetch filled it). Once the Hub proves unreachable, the rest comes from the cache only,
+    instead of waiting out huggingface_hub's retries for every file.
+    """
+
+    def __init__(self, hub: Any, repo_id: str, revision: str | None, token: str | bool | None) -> None:
+        self.hub, self.repo_id, self.revision, self.token = hub, repo_id, revision, token
+        self.commit: str | None = None
+        self.folder: Path | None = None
+        self.asked_hub = False
+        self.unreachable = False
+
+    def snapshot(self) -> Path:
+        for name in SINGLE_FILES:
+            self.file(name)
+        if self.folder is None:
+            raise HubError(_no_template_message(self.repo_id), repo_id=self.repo_id)
+        for name in self.template_folder():
+            self.file(name)
+        return self.folder
+
+    def file(self, name: str) -> Path | None:
+        """The cached path of one file, or None when the repo has no such file."""
+        from huggingface_hub import errors
+
+        if self.commit is not None:
+            known = self._cached(name, self.commit)
+            if known is not _UNKNOWN:
+                return known
+        self.asked_hub = self.asked_hub or self.commit is not None
+        revision = self.commit or self.revision
+        try:
+            path: Path | None = Path(self.hub.hf_hub_download(
+                self.repo_id, name, revision=revision, token=self.token, library_name="chatfmt",
+                local_files_only=self.unreachable,
+            ))
+        except errors.RemoteEntryNotFoundError:
+            path = None
+        except errors.LocalEntryNotFoundError:
+            self.unreachable = True
+            known = self._cached(name, revision)
+            if known is _UNKNOWN:
+                raise
+            path = known
+        if path is not None and self.folder is None:
+            self.folder = path.parents[len(PurePosixPath(name).parts) - 1]
+            self.commit = self.folder.name
+        return path
+
+    def _cached(self, name: str, revision: str | None) -> Any:
+        cached = self.hub.try_to_load_from_cache(self.repo_id, name, revision=revision)
+        if isinstance(cached, str):
+            return Path(cached)
+        return _UNKNOWN if cached is None else None  # otherwise the cache knows the file is absent
+
+    def template_folder(self) -> list[str]:
+        """The `.jinja` files of `additional_chat_templates/`: listed by the Hub, or by the cache."""
+        from huggingface_hub import errors
+        from huggingface_hub.hf_api import RepoFile
+
+        assert self.folder is not None
+        local = [f"{CHAT_TEMPLATE_DIR}/{path.name}" for path in sorted((self.folder / CHAT_TEMPLATE_DIR).glob("*.jinja"))]
+        if self.unreachable or not self.asked_hub:
+            return local
+        try:
+            entries = self.hub.HfApi().list_repo_tree(
+                self.repo_id, path_in_repo=CHAT_TEMPLATE_DIR, revision=self.commit, token=self.token
+            )
+            return [entry.path for entry in entries if isinstance(entry, RepoFile) and entry.path.endswith(".jinja")]
+        except errors.RemoteEntryNotFoundError:
+            return []  # the repo has no such folder
+        except (errors.RepositoryNotFoundError, errors.RevisionNotFoundError):
+            raise
+        except Exception:  # unreachable after all: what the cache holds for this commit, as transformers does
+            return local
+
+
+_UNKNOWN = object()
+
+
+def _no_template_message(repo_id: str) -> str:
+    return (
+        f"Hub repo {repo_id!r} has no chat template: none of {CHAT_TEMPLATE_FILE}, {CHAT_TEMPLATE_DIR}/*.jinja, "
+        f"the 'chat_template' of {TOKENIZER_CONFIG} or {PROCESSOR_CONFIG}, or {LEGACY_PROCESSOR_FILE}. "
+        "Pass the template yourself with chatfmt.Template.from_jinja(...)."
+    )
 
 
 class _RepoFiles:
