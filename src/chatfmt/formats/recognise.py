@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import threading
 from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
@@ -36,18 +35,12 @@ def fingerprint(source: str) -> str:
     return hashlib.sha256(normalise(source).encode("utf-8", "surrogatepass")).hexdigest()
 
 
-_table_lock = threading.Lock()
-_table: dict[str, Format] | None = None
-
-
+@lru_cache(maxsize=1)
 def _known() -> dict[str, Format]:
-    global _table
-    with _table_lock:
-        if _table is None:
-            from .definitions import FORMATS
+    """Fingerprint → format for every built-in, read from the shipped sources on first use."""
+    from .definitions import FORMATS
 
-            _table = {fingerprint(b.read_source()): FORMATS[b.name] for b in BUILTINS if b.name in FORMATS}
-        return _table
+    return {fingerprint(b.read_source()): FORMATS[b.name] for b in BUILTINS if b.name in FORMATS}
 
 
 def recognise(source: str) -> Format | None:

@@ -201,12 +201,18 @@ class _RepoFiles:
     def __init__(self, repo_id: str, folder: Path) -> None:
         self.repo_id = repo_id
         self.folder = folder
+        self._parsed: dict[str, dict[str, Any] | None] = {}  # tokenizer_config.json is read for templates and tokens
 
     def text(self, name: str) -> str | None:
         path = self.folder / name
         return path.read_text(encoding="utf-8") if path.is_file() else None
 
     def json(self, name: str) -> dict[str, Any] | None:
+        if name not in self._parsed:
+            self._parsed[name] = self._parse(name)
+        return self._parsed[name]
+
+    def _parse(self, name: str) -> dict[str, Any] | None:
         text = self.text(name)
         if text is None:
             return None
