@@ -21,7 +21,7 @@ def work(i: int) -> tuple:
     name = NAMES[i % len(NAMES)]
     template = chatfmt.get_template(name)
     chat = chat_for(i)
-    jinja = chatfmt.Template(template.source, special_tokens=template.special_tokens, compiled=False)
+    jinja = template.jinja_only()
     with chatfmt.fixed_clock(datetime(2000 + i % 30, 1, 1)):
         dated = DATED.render_spans(chat)
     return (name, i, template.render(chat, add_generation_prompt=True), jinja.render(chat, add_generation_prompt=True),

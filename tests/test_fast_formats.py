@@ -27,7 +27,9 @@ from transformers.utils.chat_template_utils import _compile_jinja_template, rend
 
 from chatfmt import _fast
 from chatfmt._fast import _render_py
-from chatfmt.formats.definitions import FORMATS
+from chatfmt import routing
+from chatfmt.formats.builtin import BUILTINS, FORMATS
+from chatfmt.pipeline import RenderOptions
 from chatfmt.formats.spec import DECLINE, ROLE, SKIP, Format, Reject, SystemPolicy, Token, Transform, Turn
 
 CORPUS = Path(__file__).parent / "data" / "corpus"
@@ -139,7 +141,8 @@ def test_corpus_contexts(fast_impl, name: str, context: Path) -> None:
     tools, documents = ctx.pop("tools", None), ctx.pop("documents", None)
     toks = {k: ctx.pop(k) for k in ("bos_token", "eos_token") if k in ctx}
     fmt = FORMATS[name]
-    if not fmt.context_covered(tools=tools, documents=documents, kwargs=ctx):
+    route = routing.Route(_fast.compile_format(fmt, toks), SOURCES[name])
+    if not route.covers_call(RenderOptions.of(agp, tools, documents, False, None, ctx)):
         pytest.skip("the context sets a variable the template reads: Jinja renders it")
     got = ours(fast_impl.Renderer(fmt, toks), messages, agp)
     assert_same(got, reference(name, messages, agp, toks, tools=tools, documents=documents, **ctx))
@@ -482,29 +485,32 @@ def test_format_is_plain_data(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_variables_are_the_templates_own(name: str) -> None:
-    """`variables` is what the template reads besides messages, the generation flag and its tokens."""
+def test_a_route_reads_what_the_template_reads(name: str) -> None:
+    """The variables a route sends to Jinja are what transformers' parse of the source reads."""
     env = _compile_jinja_template(SOURCES[name]).environment  # transformers' own environment
     read = jinja2.meta.find_undeclared_variables(env.parse(SOURCES[name])) - set(env.globals)
-    fmt = FORMATS[name]
-    assert fmt.variables == read - {"messages", "add_generation_prompt"} - fmt.tokens
-    assert read & {"bos_token", "eos_token"} == fmt.tokens
+    route = routing.Route(_fast.compile_format(FORMATS[name], STD_TOKENS), SOURCES[name])
+    assert route.reads == read
+    assert read & {"bos_token", "eos_token"} == FORMATS[name].tokens
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_sources_match_the_packaged_templates(name: str) -> None:
-    from chatfmt.formats.builtin import BUILTINS
-
     builtin = {b.name: b for b in BUILTINS}[name]
     assert builtin.corpus_file == FORMATS[name].source
+    assert builtin.read_source() == SOURCES[name]
     assert (PACKAGE_TEMPLATES / f"{name}.jinja").read_text(encoding="utf-8") == SOURCES[name]
 
 
-def test_context_covered() -> None:
-    assert FORMATS["chatml"].context_covered(tools=[{"x": 1}], kwargs={"date_string": "x"})
-    assert not FORMATS["qwen2.5"].context_covered(tools=[])
-    assert FORMATS["qwen2.5"].context_covered(tools=None)
-    assert not FORMATS["llama-3.1"].context_covered(kwargs={"date_string": None})
+def test_routes_send_calls_with_variables_the_template_reads_to_jinja() -> None:
+    def covers(name: str, tools: object = None, **variables: object) -> bool:
+        route = routing.Route(_fast.compile_format(FORMATS[name], STD_TOKENS), SOURCES[name])
+        return route.covers_call(RenderOptions.of(False, tools, None, False, None, variables))
+
+    assert covers("chatml", tools=[{"x": 1}], date_string="x")
+    assert not covers("qwen2.5", tools=[])
+    assert covers("qwen2.5", tools=None)
+    assert not covers("llama-3.1", date_string=None)
 
 
 def test_format_validation() -> None:
@@ -548,8 +554,6 @@ def _normalised(source: str) -> str:
 
 def test_formats_builtins_and_templates_match() -> None:
     """Every format has a built-in entry and a packaged template, and every template has a format."""
-    from chatfmt.formats.builtin import BUILTINS
-
     builtins = {b.name: b for b in BUILTINS}
     packaged = {path.stem for path in PACKAGE_TEMPLATES.glob("*.jinja")}
     assert set(FORMATS) == set(builtins) == packaged

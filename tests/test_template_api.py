@@ -187,7 +187,7 @@ def test_strftime_now_reads_the_fixed_clock():
 
 def jinja_only(name: str) -> chatfmt.Template:
     builtin = chatfmt.get_template(name)
-    return chatfmt.Template(builtin.source, special_tokens=builtin.special_tokens, compiled=False)
+    return builtin.jinja_only()
 
 
 def test_message_spans_slice_the_content():
@@ -227,7 +227,7 @@ def test_compiled_spans_agree_with_the_jinja_path(name):
     assistant = ours.messages[2]
     # The generation span covers the content and the end-of-turn marker, where the format has one
     # (MiniCPM and SOLAR print nothing after an assistant's content).
-    from chatfmt.formats.definitions import FORMATS
+    from chatfmt.formats.builtin import FORMATS
 
     has_marker = bool(FORMATS[name].rule_for("assistant").end)
     assert any(
@@ -330,7 +330,7 @@ def test_batches_mix_compiled_and_jinja_conversations_in_order():
 
 
 def test_a_plugin_can_pair_its_jinja_with_a_format():
-    from chatfmt.formats.definitions import FORMATS
+    from chatfmt.formats.builtin import FORMATS
 
     # Same output as the reference ChatML template, different text: recognition by fingerprint cannot
     # know, the author says so, and the probes confirm it.

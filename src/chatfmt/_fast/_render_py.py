@@ -81,11 +81,6 @@ class Renderer:
     def __reduce__(self) -> tuple[type[Renderer], tuple[Format, dict[str, Any]]]:
         return Renderer, (self.format, self._tokens)
 
-    @property
-    def usable(self) -> bool:
-        """False when the tokens leave nothing renderable (a required token is undefined)."""
-        return self._plan.usable
-
     def _scan(self, messages: object) -> list[_Item] | None:
         """Validate and classify every message; None means decline."""
         plan = self._plan

@@ -36,7 +36,6 @@ class Limits:
 
 
 DEFAULT_LIMITS = Limits()
-UNLIMITED = Limits(max_seconds=None, max_output_chars=None, max_loop_iterations=None)
 
 
 class budget:
