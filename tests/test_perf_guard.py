@@ -20,7 +20,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from fast_conftest_fixture import extensions_required
+from conftest import extensions_required
 
 import chatfmt
 from chatfmt import _fast

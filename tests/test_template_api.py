@@ -15,6 +15,8 @@ from oracle import hf_render, make_tokenizer
 import chatfmt
 from chatfmt.jinja.environment import COMPILED_CACHE_SIZE, compile_template
 
+pytestmark = pytest.mark.usefixtures("builder")  # every test here runs on both builders
+
 CHATML = chatfmt.get_template("chatml").source
 CHAT = [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]
 
@@ -306,7 +308,7 @@ def test_calls_the_format_does_not_cover_go_to_jinja_with_the_same_result():
     ]
     for kwargs, path in cases:
         assert qwen.path_for(chat, **kwargs) == path, kwargs
-        same(lambda: qwen.render(chat, **kwargs), hf_render(qwen.source, chat, dict(qwen.special_tokens), **kwargs))
+        same(lambda kwargs=kwargs: qwen.render(chat, **kwargs), hf_render(qwen.source, chat, dict(qwen.special_tokens), **kwargs))
     llama = chatfmt.get_template("llama-3")
     assert llama.path_for(chat, bos_token="<B>") == "jinja"  # a special token the template prints, overridden
     same(lambda: llama.render(chat, bos_token="<B>"), hf_render(llama.source, chat, dict(llama.special_tokens), bos_token="<B>"))

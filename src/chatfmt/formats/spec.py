@@ -16,7 +16,6 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Union
 
 __all__ = [
     "DECLINE",
@@ -57,7 +56,7 @@ class _Placeholder(enum.Enum):
 
 ROLE = _Placeholder.ROLE
 
-Piece = Union[str, Token, _Placeholder]
+Piece = str | Token | _Placeholder
 Text = tuple[Piece, ...]
 
 
@@ -150,9 +149,9 @@ class _Action(enum.Enum):
 SKIP = _Action.SKIP
 DECLINE = _Action.DECLINE
 
-Rule = Union[Turn, Reject, _Action]
+Rule = Turn | Reject | _Action
 # Pass a dict; a Format stores it as a tuple of (role, rule) pairs sorted by role, to stay hashable.
-RoleTable = Union[Mapping[str, Rule], tuple[tuple[str, Rule], ...]]
+RoleTable = Mapping[str, Rule] | tuple[tuple[str, Rule], ...]
 
 
 def _text_fields(obj: object, names: tuple[str, ...]) -> list[Text]:

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Any
 
 from ..errors import ChatfmtError
 

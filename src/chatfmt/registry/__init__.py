@@ -27,7 +27,6 @@ from ..formats.builtin import BUILTINS, Builtin
 from ..template import Origin, Template
 from . import plugins as _plugins
 
-
 OVERRIDES_ENV = "CHATFMT_PLUGIN_OVERRIDES"
 
 EntryKind = Literal["builtin", "registered", "plugin"]

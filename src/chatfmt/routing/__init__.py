@@ -80,9 +80,9 @@ def _probe_conversations() -> list[list[dict[str, str]]]:
     ]
 
 
-def _outcome(render: Callable[[], Any]) -> Any:
+def _outcome(render: Callable[..., Any], *args: Any) -> Any:
     try:
-        return render()
+        return render(*args)
     except Exception as exc:  # an exception is an outcome to compare
         return (type(exc), str(exc))
 
@@ -104,11 +104,11 @@ def confirmed_by_probes(renderer: Any, jinja_render: Callable[[list[dict[str, st
     compared = declined = 0
     for conversation in _probe_conversations():
         for add_generation_prompt in (False, True):
-            fast = _outcome(lambda: renderer.render(conversation, add_generation_prompt))
+            fast = _outcome(renderer.render, conversation, add_generation_prompt)
             if fast is None:
                 declined += 1
                 continue
-            if fast != _outcome(lambda: jinja_render(conversation, add_generation_prompt)):
+            if fast != _outcome(jinja_render, conversation, add_generation_prompt):
                 return False
             compared += 1
     return compared >= declined
