@@ -371,3 +371,43 @@ def test_a_message_that_is_not_a_mapping_raises_what_transformers_raises_too():
     with pytest.raises(AttributeError) as excinfo:  # also an InvalidConversation, naming the message
         chatfmt.Template.from_jinja(CHATML).render(chat)
     assert isinstance(excinfo.value, chatfmt.InvalidConversation) and excinfo.value.message_index == 1
+
+
+# ---- copies and formats ----
+
+def test_replace_keeps_what_does_not_change():
+    chatml = chatfmt.get_template("chatml")
+    renamed = chatml.replace(name="mine", origin=chatfmt.Origin("inline", {"why": "test"}))
+    assert (renamed.name, renamed.origin.details["why"]) == ("mine", "test")
+    assert renamed.is_compiled and renamed.format is chatml.format and renamed.source is chatml.source
+    assert chatml.name == "chatml"  # the original is untouched
+    retokened = chatml.replace(special_tokens={"eos_token": "<E>"})
+    assert retokened.is_compiled and retokened.special_tokens == {"eos_token": "<E>"}
+    with pytest.raises(TypeError, match="unexpected fields"):
+        chatml.replace(compiled=False)
+
+
+def test_a_callers_format_survives_apply_chat_template():
+    from chatfmt.formats.builtin import FORMATS
+
+    variant = CHATML + "\n"  # a trailing newline: the same program, paired with its format by the caller
+    template = chatfmt.Template(variant, format=FORMATS["chatml"])
+    retokened = template.replace(special_tokens={"eos_token": "<E>"})
+    assert retokened.format is FORMATS["chatml"] and retokened.is_compiled
+    assert chatfmt.apply_chat_template(CHAT, chat_template=template, special_tokens={"bos_token": "<B>"}) == \
+        hf_render(variant, CHAT, {"bos_token": "<B>"})
+
+
+def test_jinja_only_renders_every_call_with_jinja():
+    chatml = chatfmt.get_template("chatml")
+    jinja = chatml.jinja_only()
+    assert not jinja.is_compiled and jinja.path_for(CHAT) == "jinja" and chatml.path_for(CHAT) == "compiled"
+    assert jinja.render(CHAT, add_generation_prompt=True) == chatml.render(CHAT, add_generation_prompt=True)
+
+
+def test_version_comes_from_the_installed_metadata():
+    from importlib.metadata import version
+
+    assert chatfmt.__version__ == version("chatfmt")
+    with pytest.raises(AttributeError):
+        chatfmt.no_such_name  # noqa: B018
