@@ -3,17 +3,50 @@
     >>> import chatfmt
     >>> chatfmt.get_template("chatml").render([{"role": "user", "content": "Hi"}], add_generation_prompt=True)
     '<|im_start|>user\\nHi<|im_end|>\\n<|im_start|>assistant\\n'
+
+Servers import chatfmt on every start, so the public names load on first use (PEP 562): `import chatfmt`
+costs next to nothing, and a name costs only the modules it needs (a built-in render never loads jinja2).
 """
 
-from .compat import apply_chat_template
-from .errors import ChatfmtError, HubError, InvalidConversation, PluginError, TemplateNotFound
-from .formats.spec import Format
-from .jinja.clock import fixed_clock
-from .jinja.limits import Limits, TemplateLimitExceeded
-from .registry import available_templates, get_template, register_template
-from .registry.hub import load_from_hub
-from .spans import MessageSpan, RenderedSpans
-from .template import Origin, Template
+from __future__ import annotations
+
+from importlib import import_module
+
+TYPE_CHECKING = False  # typing itself costs an import; mypy reads this name as typing's
+if TYPE_CHECKING:
+    from typing import Any
+
+    from .compat import apply_chat_template
+    from .errors import ChatfmtError, HubError, InvalidConversation, PluginError, TemplateNotFound
+    from .formats.spec import Format
+    from .jinja.clock import fixed_clock
+    from .jinja.limits import Limits, TemplateLimitExceeded
+    from .registry import available_templates, get_template, register_template
+    from .registry.hub import load_from_hub
+    from .spans import MessageSpan, RenderedSpans
+    from .template import Origin, Template
+
+# public name -> the module that defines it
+_HOMES = {
+    "apply_chat_template": ".compat",
+    "ChatfmtError": ".errors",
+    "HubError": ".errors",
+    "InvalidConversation": ".errors",
+    "PluginError": ".errors",
+    "TemplateNotFound": ".errors",
+    "Format": ".formats.spec",
+    "fixed_clock": ".jinja.clock",
+    "Limits": ".jinja.limits",
+    "TemplateLimitExceeded": ".jinja.limits",
+    "available_templates": ".registry",
+    "get_template": ".registry",
+    "register_template": ".registry",
+    "load_from_hub": ".registry.hub",
+    "MessageSpan": ".spans",
+    "RenderedSpans": ".spans",
+    "Origin": ".template",
+    "Template": ".template",
+}
 
 __all__ = [
     "ChatfmtError",
@@ -34,13 +67,22 @@ __all__ = [
     "get_template",
     "load_from_hub",
     "register_template",
-]
+]  # each defined where _HOMES says
 
 
-def __getattr__(name: str) -> str:
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is not None:
+        value = getattr(import_module(home, __name__), name)
+        globals()[name] = value  # later lookups are plain attribute reads
+        return value
     # The version comes from the installed metadata; reading it costs an import, so only when asked.
     if name == "__version__":
         from importlib.metadata import version
 
         return version("chatfmt")
     raise AttributeError(f"module 'chatfmt' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_HOMES})

@@ -12,21 +12,24 @@ that order, so both engines go through this module:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
 
+from ._values import TYPE_CHECKING, value_class
 from .errors import InvalidConversation
 from .jinja.inputs import check_documents, drop_none_values
-from .jinja.limits import Limits
 
-Message = Mapping[str, Any]
+if TYPE_CHECKING:
+    from typing import Any
+
+    from .jinja.limits import Limits
+
+Message = Mapping[str, "Any"]  # quoted: typing is not imported at run time
 Conversation = Sequence[Message]
 
 _NO_VARIABLES: Mapping[str, Any] = MappingProxyType({})
 
 
-@dataclass(frozen=True, slots=True)
+@value_class(slots=True)
 class RenderOptions:
     """Everything a call passes besides its conversations, as `apply_chat_template` takes it; build it with `of`.
 

@@ -9,10 +9,10 @@ JSON-encoded text. chatfmt never guesses: when a position cannot be determined e
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ._values import value_class
 
 
-@dataclass(frozen=True, slots=True)
+@value_class(slots=True)
 class MessageSpan:
     """The characters of message `index`'s content in the prompt (None when unknown, see `reason`)."""
 
@@ -27,7 +27,7 @@ class MessageSpan:
         return self.start is not None
 
 
-@dataclass(frozen=True, slots=True)
+@value_class(slots=True)
 class RenderedSpans:
     """A rendered prompt with its message spans and generation spans.
 

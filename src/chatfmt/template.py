@@ -9,23 +9,25 @@ transformers' checks in transformers' order.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Literal
 
+from ._values import TYPE_CHECKING, value_class
 from .formats.spec import Format
-from .jinja.limits import DEFAULT_LIMITS, Limits
 from .pipeline import Conversation, RenderOptions, check_flags, check_options, checked_conversations, jinja_call
 from .spans import MessageSpan, RenderedSpans
 from .tokens import clean_special_tokens
 
 if TYPE_CHECKING:
+    from typing import Any, Literal
+
+    from .jinja.limits import Limits
     from .routing import Route
 
-OriginKind = Literal["inline", "builtin", "plugin", "file", "hub"]
+    OriginKind = Literal["inline", "builtin", "plugin", "file", "hub"]
 
 
-@dataclass(frozen=True)
+
+@value_class()
 class Origin:
     """Where a template came from, shown by `chatfmt list` and `chatfmt show`.
 
@@ -33,7 +35,7 @@ class Origin:
     """
 
     kind: OriginKind = "inline"
-    details: Mapping[str, str] = field(default_factory=dict)
+    details: Mapping[str, str] = MappingProxyType({})
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "details", MappingProxyType(dict(self.details)))
@@ -54,7 +56,7 @@ class Template:
         special_tokens: Mapping[str, Any] | None = None,
         name: str | None = None,
         origin: Origin | None = None,
-        limits: Limits = DEFAULT_LIMITS,
+        limits: Limits | None = None,
         format: Format | None = None,
     ) -> None:
         self._sources = _checked_sources(source)
@@ -76,7 +78,7 @@ class Template:
         *,
         special_tokens: Mapping[str, Any] | None = None,
         name: str | None = None,
-        limits: Limits = DEFAULT_LIMITS,
+        limits: Limits | None = None,
         format: Format | None = None,
     ) -> Template:
         """A template from Jinja source, or from a mapping of named sources (`default`, `tool_use`, …).
@@ -133,6 +135,12 @@ class Template:
 
     @property
     def limits(self) -> Limits:
+        """The bounds of each Jinja render: the ones given, else `chatfmt.jinja.limits.DEFAULT_LIMITS`
+        (imported on first use: a server that only renders built-ins never needs them)."""
+        if self._limits is None:
+            from .jinja.limits import DEFAULT_LIMITS
+
+            return DEFAULT_LIMITS
         return self._limits
 
     @property
@@ -311,7 +319,7 @@ class Template:
 
     def _jinja_call(self, conversations: Sequence[Conversation], options: RenderOptions, *, batch: bool) -> tuple[Any, list[list[dict[str, Any]]]]:
         source = self.select(options.chat_template, options.tools)
-        return jinja_call(source, conversations, options, self._special_tokens, self._limits, batch=batch)
+        return jinja_call(source, conversations, options, self._special_tokens, self.limits, batch=batch)
 
     def _jinja_batch(self, conversations: Sequence[Conversation], options: RenderOptions) -> list[str]:
         call, cleaned = self._jinja_call(conversations, options, batch=True)

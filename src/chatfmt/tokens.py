@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+
+from ._values import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def token_text(value: Any) -> str | None:

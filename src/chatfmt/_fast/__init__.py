@@ -8,17 +8,20 @@ say which one is active.
 
 from __future__ import annotations
 
-import platform
+import sys
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
 
 from .._flags import env_flag
+from .._values import TYPE_CHECKING
 from ..formats.spec import Format
 from ._render_py import Renderer as PyRenderer
 
+if TYPE_CHECKING:
+    from typing import Any
+
 __all__ = ["IMPLEMENTATION", "NO_EXTENSIONS", "USING_C", "PyRenderer", "Renderer", "compile_format"]
 
-NO_EXTENSIONS: bool = env_flag("CHATFMT_NO_EXTENSIONS") or platform.python_implementation() != "CPython"
+NO_EXTENSIONS: bool = env_flag("CHATFMT_NO_EXTENSIONS") or sys.implementation.name != "cpython"
 
 if TYPE_CHECKING or NO_EXTENSIONS:
     from ._render_py import Renderer

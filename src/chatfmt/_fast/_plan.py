@@ -8,9 +8,8 @@ pieces merged so that a message costs at most three copies (head, content, tail)
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import TypedDict
 
+from .._values import TYPE_CHECKING, value_class
 from ..formats.spec import DECLINE, ROLE, SKIP, Format, Reject, SystemPolicy, Text, Token, Transform, Turn
 
 # Turn kinds and transforms as small ints, for the C builder's switch statements.
@@ -28,7 +27,7 @@ _POLICIES = {
 }
 
 
-@dataclass(frozen=True)
+@value_class()
 class PlanTurn:
     """One role's turn with every constant resolved.
 
@@ -61,7 +60,7 @@ class PlanTurn:
     last_end_nogen: int = 0
 
 
-@dataclass(frozen=True)
+@value_class()
 class Plan:
     usable: bool  # false when a constant needs a token that is undefined: every input is declined
     start: str
@@ -100,12 +99,15 @@ def resolve_text(text: Text, tokens: Mapping[str, object]) -> str | None:
     return "".join(out)
 
 
-class _Flags(TypedDict):
-    """The `PlanTurn` fields every kind of turn sets, passed as keyword arguments."""
+if TYPE_CHECKING:
+    from typing import TypedDict
 
-    role: str | None
-    is_user: bool
-    is_system: bool
+    class _Flags(TypedDict):
+        """The `PlanTurn` fields every kind of turn sets, passed as keyword arguments."""
+
+        role: str | None
+        is_user: bool
+        is_system: bool
 
 
 def _last_end(text: str, end: str) -> int:

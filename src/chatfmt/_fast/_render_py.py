@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
 
+from .._values import TYPE_CHECKING
 from ..formats.spec import Format
 from ._plan import (
     DECLINED,
@@ -30,6 +30,9 @@ from ._plan import (
     PlanTurn,
     build_plan,
 )
+
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["Renderer", "Spans"]
 

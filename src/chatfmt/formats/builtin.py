@@ -14,17 +14,17 @@ template's behaviour is unusual.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
-from dataclasses import dataclass
-from importlib import resources
 from types import MappingProxyType
 
+from .._values import value_class
 from .spec import DECLINE, ROLE, SKIP, Format, Reject, SystemPolicy, Token, Transform, Turn
 
 __all__ = ["BUILTINS", "FORMATS", "Builtin"]
 
 
-@dataclass(frozen=True)
+@value_class()
 class Builtin:
     """One built-in format: the model it comes from, how else it may be called, the tokens it reads."""
 
@@ -45,9 +45,15 @@ class Builtin:
         return self.format.source
 
     def read_source(self) -> str:
-        """The reference Jinja, read as UTF-8 exactly as shipped."""
-        return resources.files(__package__).joinpath(f"templates/{self.name}.jinja").read_text(encoding="utf-8")
+        """The reference Jinja, read as UTF-8 text.
 
+        A plain file read: importing importlib.resources would cost a built-in's first render more than the rest of it.
+        """
+        with open(os.path.join(_TEMPLATES, f"{self.name}.jinja"), encoding="utf-8") as file:
+            return file.read()
+
+
+_TEMPLATES = os.path.join(os.path.dirname(__file__), "templates")
 
 _ALTERNATE = "Conversation roles must alternate user/assistant/user/assistant/..."
 

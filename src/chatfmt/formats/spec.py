@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+
+from .._values import value_class
 
 __all__ = [
     "DECLINE",
@@ -33,7 +34,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
+@value_class()
 class Token:
     """A special token printed by the template (`{{ bos_token }}`), resolved from the tokens mapping.
 
@@ -91,7 +92,7 @@ class SystemPolicy(enum.Enum):
     COLLECT = "collect"
 
 
-@dataclass(frozen=True)
+@value_class()
 class Turn:
     """How one message is printed: `prefix + transform(content) + end + sep`.
 
@@ -134,7 +135,7 @@ class Turn:
             raise ValueError("a grouped turn cannot skip empty contents")
 
 
-@dataclass(frozen=True)
+@value_class()
 class Reject:
     """A role the template refuses: raises jinja2 TemplateError(message) where the template does."""
 
@@ -158,7 +159,7 @@ def _text_fields(obj: object, names: tuple[str, ...]) -> list[Text]:
     return [getattr(obj, name) for name in names]
 
 
-@dataclass(frozen=True)
+@value_class()
 class Format:
     """A chat format as data. See the module docstring; each field exists because some template needs it.
 
@@ -197,7 +198,7 @@ class Format:
     loop_prefix: Text = ()
     generation_prompt: Text = ()
     no_generation_prompt: Text = ()
-    declined_keys: frozenset[str] = field(default_factory=frozenset)
+    declined_keys: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         roles: tuple[tuple[str, Rule], ...]

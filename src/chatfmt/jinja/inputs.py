@@ -7,12 +7,14 @@ means the caller's messages are never modified.
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 from collections.abc import Mapping, Sequence
-from typing import Any
 
+from .._values import TYPE_CHECKING
 from ..errors import InvalidConversation
+
+if TYPE_CHECKING:
+    from typing import Any
 
 REASONING_FIELDS = ("reasoning_content", "thinking", "reasoning")
 _SCALARS = frozenset((str, int, float, bool))
@@ -42,7 +44,9 @@ def plain_data(value: Any) -> Any:
     numpy = sys.modules.get("numpy")  # only an already-imported numpy can have made this value
     if numpy is not None and isinstance(value, numpy.generic):
         return plain_data(value.item())
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+    if hasattr(type(value), "__dataclass_fields__"):  # dataclasses.is_dataclass of an instance, without its import
+        import dataclasses
+
         return {field.name: plain_data(getattr(value, field.name)) for field in dataclasses.fields(value)}
     if callable(getattr(value, "model_dump", None)):
         return plain_data(value.model_dump())

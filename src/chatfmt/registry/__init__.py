@@ -13,30 +13,31 @@ asks the Hub for the repo's current revision.
 
 from __future__ import annotations
 
-import difflib
 import os
 import threading
 import warnings
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Literal
 
+from .._values import TYPE_CHECKING, value_class
 from ..errors import PluginError, TemplateNotFound
 from ..formats.builtin import BUILTINS, Builtin
 from ..template import Origin, Template
-from . import plugins as _plugins
+
+if TYPE_CHECKING:
+    from typing import Literal
+
+    from . import plugins as _plugins
+
+    EntryKind = Literal["builtin", "registered", "plugin"]
 
 OVERRIDES_ENV = "CHATFMT_PLUGIN_OVERRIDES"
-
-EntryKind = Literal["builtin", "registered", "plugin"]
 
 
 class PluginWarning(UserWarning):
     """A plugin could not be loaded while listing templates; it is skipped."""
 
 
-@dataclass(frozen=True)
+@value_class()
 class Entry:
     """What `available_templates()` reports for one name."""
 
@@ -100,8 +101,10 @@ class Registry:
         """Every declared plugin by normalized name (several when distributions clash); discovered once."""
         with self._lock:
             if self._plugins is None:
+                from .plugins import discover  # the entry-point scan: only once a name may be a plugin's
+
                 self._plugins = {}
-                for plugin in _plugins.discover():
+                for plugin in discover():
                     self._plugins.setdefault(normalize(plugin.name), []).append(plugin)
             return self._plugins
 
@@ -120,8 +123,11 @@ class Registry:
             raise TemplateNotFound(f"a template name must be a non-empty string, got {name!r}")
         with self._lock:
             key = normalize(name)
-            candidates = self._plugin_table().get(key, [])
             owner = self._owner(name)
+            # A plugin can only take a name that is already owned when the user allows it, so only then
+            # do owned names pay for the entry-point scan (importlib.metadata and every distribution's metadata).
+            may_be_plugin = owner is None or key in _allowed_overrides()
+            candidates = self._plugin_table().get(key, []) if may_be_plugin else []
             if owner is not None and (not candidates or self._shadowing_builtin(key) is not None):
                 if owner not in self._cache:
                     self._cache[owner] = self._loaders[owner]()
@@ -131,8 +137,8 @@ class Registry:
                 raise PluginError(f"{name!r} is declared by several plugins ({labels}); uninstall all but one")
             if candidates:
                 return candidates[0].load()
-        path = Path(name).expanduser()
-        if path.is_file():
+        path = os.path.expanduser(name)  # os.path, not pathlib: built-in lookups never import it
+        if os.path.isfile(path):
             return load_file(path)
         if _looks_like_hub_id(name):
             return self._from_hub(name)
@@ -150,6 +156,8 @@ class Registry:
             return self._hub_templates.setdefault(repo_id, template)
 
     def _not_found_message(self, name: str) -> str:
+        import difflib
+
         known = [*self._entries, *self._aliases, *self._plugin_table()]
         close = difflib.get_close_matches(normalize(name), known, n=3)
         hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
@@ -202,6 +210,8 @@ def _looks_like_hub_id(name: str) -> bool:
 
 def load_file(path: str | os.PathLike[str], *, special_tokens: dict[str, str | None] | None = None) -> Template:
     """A template from a `.jinja` file, read as UTF-8 exactly as stored (Jinja drops one final newline)."""
+    from pathlib import Path
+
     path = Path(path)
     try:
         source = path.read_text(encoding="utf-8")

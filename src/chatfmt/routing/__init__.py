@@ -14,32 +14,29 @@ messages and the special tokens, and declines, per conversation, whatever it can
 
 from __future__ import annotations
 
-import hashlib
-import re
 from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
-from typing import Any
 
 from .. import _fast
+from .._values import TYPE_CHECKING
 from ..formats.builtin import BUILTINS
 from ..formats.spec import Format
-from ..jinja.limits import DEFAULT_LIMITS
 from ..pipeline import RenderOptions, jinja_call
+
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["Route", "fingerprint", "recognise", "routes_for"]
 
-_NEWLINES = re.compile(r"\r\n|\r|\n")
-
-
 def normalise(source: str) -> str:
     """The source as Jinja's lexer reads it: every newline as "\\n", without the final one."""
-    lines = _NEWLINES.split(source)
-    if lines and lines[-1] == "":
-        lines.pop()
-    return "\n".join(lines)
+    text = source.replace("\r\n", "\n").replace("\r", "\n")
+    return text[:-1] if text.endswith("\n") else text
 
 
 def fingerprint(source: str) -> str:
+    import hashlib  # only sources that are not a built-in paired with its format are fingerprinted
+
     return hashlib.sha256(normalise(source).encode("utf-8", "surrogatepass")).hexdigest()
 
 
@@ -90,6 +87,8 @@ def _outcome(render: Callable[..., Any], *args: Any) -> Any:
 def _jinja_reference(source: str, tokens: Mapping[str, str]) -> Callable[[list[dict[str, str]], bool], str]:
     """The Jinja engine's render of one conversation, as a plain call (no tools, documents or variables)."""
 
+    from ..jinja.limits import DEFAULT_LIMITS
+
     def render(conversation: list[dict[str, str]], add_generation_prompt: bool) -> str:
         options = RenderOptions.of(add_generation_prompt)
         call, (cleaned,) = jinja_call(source, [conversation], options, tokens, DEFAULT_LIMITS, batch=False)
@@ -114,11 +113,32 @@ def confirmed_by_probes(renderer: Any, jinja_render: Callable[[list[dict[str, st
     return compared >= declined
 
 
+@lru_cache(maxsize=1)
+def _builtins_by_name() -> dict[str, Any]:
+    return {builtin.name: builtin for builtin in BUILTINS}
+
+
+def _verified_builtin(source: str, tokens: tuple[tuple[str, str], ...], fmt: Format) -> bool:
+    """A built-in's own reference source, with its own Format object and special tokens: the test suite
+    renders exactly this pairing against transformers, so probe renders (and the jinja2 import they cost
+    a server's first request) would only repeat that proof. Anything else, even the same source with
+    other tokens, is probed."""
+    builtin = _builtins_by_name().get(fmt.name)
+    return (
+        builtin is not None
+        and builtin.format is fmt
+        and dict(tokens) == dict(builtin.special_tokens)
+        and normalise(source) == normalise(builtin.read_source())
+    )
+
+
 @lru_cache(maxsize=256)
 def _confirmed_renderer(
     source: str, tokens: tuple[tuple[str, str], ...], fmt: Format, builder: type[_fast.Renderer]
 ) -> _fast.Renderer | None:
     renderer = builder(fmt, dict(tokens))
+    if _verified_builtin(source, tokens, fmt):
+        return renderer
     agrees = confirmed_by_probes(renderer, _jinja_reference(source, dict(tokens)))
     return renderer if agrees else None
 
@@ -129,13 +149,22 @@ class Route:
     Renderers hold no mutable state, so one serves every Template and thread with the same source and tokens.
     """
 
-    __slots__ = ("reads", "renderer")
+    __slots__ = ("_reads", "_source", "renderer")
 
     def __init__(self, renderer: _fast.Renderer, source: str) -> None:
-        from ..jinja.environment import template_variables
-
         self.renderer = renderer
-        self.reads = template_variables(source)
+        self._source = source
+        self._reads: frozenset[str] | None = None
+
+    @property
+    def reads(self) -> frozenset[str]:
+        """The variables the source reads; parsed on first use, since only calls with options need them
+        (and parsing imports jinja2). Two threads may both parse: they get the same set."""
+        if self._reads is None:
+            from ..jinja.environment import template_variables
+
+            self._reads = template_variables(self._source)
+        return self._reads
 
     @property
     def format(self) -> Format:
