@@ -183,7 +183,7 @@ def test_hf_hub_offline_mode_renders_from_the_cache(fake_hub):
     script = "import chatfmt\nchatfmt.get_template('org/uncached')\n"
     result = subprocess.run([sys.executable, "-c", script], env={**os.environ, "HF_HUB_OFFLINE": "1"},
                             capture_output=True, text=True, timeout=120)
-    assert result.returncode != 0 and "HubError" in result.stderr and "chatfmt pull org/uncached" in result.stderr
+    assert result.returncode != 0 and "HubUnreachable" in result.stderr and "chatfmt pull org/uncached" in result.stderr
 
 
 def test_error_messages_name_the_repo_and_what_to_do(fake_hub):

@@ -18,7 +18,7 @@ from typing import Any, TextIO
 import jinja2
 
 from . import messages as _messages
-from .errors import ChatfmtError
+from .errors import ChatfmtError, HubUnreachable
 from .registry import REGISTRY, PluginWarning, get_template
 from .registry.hub import load_from_hub
 
@@ -143,7 +143,12 @@ def _cmd_show(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> None:
 
 def _cmd_pull(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> None:
     repo_id = args.repo_id
-    template = load_from_hub(repo_id, revision=args.revision)
+    try:
+        template = load_from_hub(repo_id, revision=args.revision)
+    except HubUnreachable as exc:  # its message would say to run `chatfmt pull`, which is what failed
+        why = "HF_HUB_OFFLINE is set; unset it to pull" if exc.offline else f"the Hub cannot be reached ({exc.reason})"
+        raise UsageError(f"cannot pull {repo_id!r}: {why}; connect to the network (check HF_ENDPOINT and proxy "
+                         "settings) and try again") from exc
     details = template.origin.details
     names = "one template" if isinstance(template.source, str) else f"templates {', '.join(template.source)}"
     out.write(f"{repo_id}: {names} at commit {details['commit']} cached; it now renders offline\n")

@@ -46,3 +46,16 @@ class HubError(ChatfmtError):
     def __init__(self, message: str, *, repo_id: str) -> None:
         super().__init__(message)
         self.repo_id = repo_id
+
+
+class HubUnreachable(HubError):
+    """The Hub could not be asked (no network, HF_HUB_OFFLINE set) and the local cache lacks the repo.
+
+    `reason` says why the Hub could not be reached (None in offline mode); `offline` is true when
+    HF_HUB_OFFLINE made chatfmt not ask.
+    """
+
+    def __init__(self, message: str, *, repo_id: str, reason: str | None, offline: bool) -> None:
+        super().__init__(message, repo_id=repo_id)
+        self.reason = reason
+        self.offline = offline

@@ -20,7 +20,7 @@ from importlib import resources
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from ..errors import HubError
+from ..errors import HubError, HubUnreachable
 from ..template import Origin, Template
 from ..tokens import token_text
 
@@ -75,9 +75,15 @@ def fetch(repo_id: str, *, revision: str | None = None, token: str | bool | None
             f"loading {repo_id!r} from the Hugging Face Hub needs huggingface_hub: pip install 'chatfmt[hub]'",
             repo_id=repo_id,
         ) from exc
+    from huggingface_hub import constants
+
+    from .reach import unreachable_reason
+
     where = f"Hub repo {repo_id!r}" + (f" at revision {revision!r}" if revision else "")
+    offline = bool(constants.HF_HUB_OFFLINE)
+    reason = None if offline else unreachable_reason(constants.ENDPOINT)  # instead of ~23 s of retries
     try:
-        return _Fetch(huggingface_hub, repo_id, revision, token).snapshot()
+        return _Fetch(huggingface_hub, repo_id, revision, token, unreachable=reason is not None).snapshot()
     except errors.GatedRepoError as exc:
         raise HubError(
             f"{where} is gated: accept its conditions on the Hub, then pass token=... or log in (`hf auth login`, HF_TOKEN)",
@@ -92,11 +98,8 @@ def fetch(repo_id: str, *, revision: str | None = None, token: str | bool | None
     except errors.RevisionNotFoundError as exc:
         raise HubError(f"{where}: the revision does not exist; use a branch, tag or commit of the repo", repo_id=repo_id) from exc
     except errors.LocalEntryNotFoundError as exc:
-        raise HubError(
-            f"{where} cannot be reached (offline, or the network is down) and is not in the local cache; connect and "
-            f"run `chatfmt pull {repo_id}` once to use it offline",
-            repo_id=repo_id,
-        ) from exc
+        message = _unreachable_message(where, repo_id, reason, offline)
+        raise HubUnreachable(message, repo_id=repo_id, reason=reason, offline=offline) from exc
     except errors.HFValidationError as exc:
         raise HubError(f"{repo_id!r} is not a valid Hub repo id: {exc}", repo_id=repo_id) from exc
     except (errors.HfHubHTTPError, OSError) as exc:
@@ -113,12 +116,12 @@ class _Fetch:
     instead of waiting out huggingface_hub's retries for every file.
     """
 
-    def __init__(self, hub: Any, repo_id: str, revision: str | None, token: str | bool | None) -> None:
+    def __init__(self, hub: Any, repo_id: str, revision: str | None, token: str | bool | None, *, unreachable: bool) -> None:
         self.hub, self.repo_id, self.revision, self.token = hub, repo_id, revision, token
         self.commit: str | None = None
         self.folder: Path | None = None
         self.asked_hub = False
-        self.unreachable = False
+        self.unreachable = unreachable
 
     def snapshot(self) -> Path:
         for name in SINGLE_FILES:
@@ -186,6 +189,15 @@ class _Fetch:
 
 
 _UNKNOWN = object()
+
+
+def _unreachable_message(where: str, repo_id: str, reason: str | None, offline: bool) -> str:
+    if offline:
+        return (f"{where} is not in the local cache, and HF_HUB_OFFLINE is set so the Hub was not asked; fetch it "
+                f"once while online (`chatfmt pull {repo_id}`, with HF_HUB_OFFLINE unset), then it loads offline")
+    return (f"{where} cannot be reached ({reason or 'the Hub did not answer'}) and is not in the local cache. "
+            f"To work offline, fetch it once while online (`chatfmt pull {repo_id}`); then it loads from the cache, "
+            "and HF_HUB_OFFLINE=1 stops chatfmt from trying the network at all")
 
 
 def _no_template_message(repo_id: str) -> str:
