@@ -150,9 +150,16 @@ def test_render_every_builtin_matches_the_library(name: str) -> None:
     try:
         expected = template.render(EXAMPLE_MESSAGES, add_generation_prompt=True)
     except Exception:  # noqa: BLE001 - some formats refuse a system turn; the CLI must say so with exit 1
-        code, out, err = run("render", name, str(EXAMPLE), "--add-generation-prompt")
+        code, out, err = run("render", name, str(EXAMPLE), "--add-generation-prompt", "--no-validate")
         assert code == EXIT_TEMPLATE_ERROR and out == ""
         assert_one_line_error(err, "refused")
+        return
+    assert run("render", name, str(EXAMPLE), "--add-generation-prompt", "--no-validate") == (EXIT_OK, expected, "")
+    try:  # by default the CLI validates, as render(validate=True) does
+        template.check_conversation(EXAMPLE_MESSAGES)
+    except chatfmt.InvalidConversation as refusal:
+        code, out, err = run("render", name, str(EXAMPLE), "--add-generation-prompt")
+        assert code == EXIT_USAGE and out == "" and str(refusal) in err
         return
     assert run("render", name, str(EXAMPLE), "--add-generation-prompt") == (EXIT_OK, expected, "")
 

@@ -20,7 +20,7 @@ LAYERS = [
     ("formats", ["formats"]),
     ("builders", ["_fast"]),
     ("jinja", ["jinja"]),
-    ("pipeline", ["pipeline"]),
+    ("pipeline", ["pipeline", "strict"]),
     ("routing", ["routing"]),
     ("template", ["template", "columnar"]),
     ("users", ["registry", "compat", "masks", "messages", "integrations", "jobs", "testing"]),

@@ -59,6 +59,11 @@ def _parser() -> argparse.ArgumentParser:
         "--set", dest="variables", action="append", default=[], metavar="KEY=VALUE",
         help="a template variable; VALUE is parsed as JSON when it can be (true, 3, \"x\"), else taken as a string",
     )
+    render.add_argument(
+        "--no-validate", dest="validate", action="store_false",
+        help="render whatever the template makes of the input, as transformers does (by default, roles the template "
+             "does not handle, missing content and content it would print as a Python repr are refused)",
+    )
     return parser
 
 
@@ -87,6 +92,7 @@ _RESERVED_VARIABLES = {
     "tools": "use --tools FILE",
     "documents": "use --documents FILE",
     "chat_template": "use --chat-template NAME",
+    "validate": "use --no-validate to switch the input checks off",
 }
 
 
@@ -165,6 +171,7 @@ def _cmd_render(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> None:
         chat_template=args.chat_template,
         tools=_read_json(args.tools, stdin) if args.tools else None,
         documents=_read_json(args.documents, stdin) if args.documents else None,
+        validate=args.validate,
         **_variables(args.variables),
     )
     out.write(text)

@@ -32,6 +32,17 @@ class InvalidConversation(ChatfmtError, TypeError, ValueError, AttributeError):
         self.field = field
 
 
+class NestingTooDeep(InvalidConversation, RecursionError):
+    """An input nests lists or mappings deeper than chatfmt walks (Python's recursion limit).
+
+    It is a RecursionError too, since that is what transformers raises for the same input.
+    """
+
+
+class InputTooLarge(InvalidConversation, MemoryError):
+    """An input is larger than chatfmt accepts (or than memory allows) before any work on it starts."""
+
+
 class TemplateNotFound(ChatfmtError, LookupError):
     """No registered format, plugin, file or Hub repo answers to a name."""
 

@@ -8,79 +8,46 @@ the decoded objects are passed on as they are, key order included, so validation
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import msgspec
 
-from .errors import InvalidConversation
+from .errors import InputTooLarge, InvalidConversation, NestingTooDeep
+from .strict import check_message_shape, json_type
 
 _any_decoder = msgspec.json.Decoder()
 
-
-def validate_message(message: Any, index: int) -> None:
-    """Raise InvalidConversation naming message `index` and the field when `message` is not renderable."""
-    if not isinstance(message, Mapping):
-        raise InvalidConversation(f"a message must be an object, got {_json_type(message)}", message_index=index)
-    if "role" not in message:
-        raise InvalidConversation("the message has no 'role'", message_index=index, field="role")
-    role = message["role"]
-    if not isinstance(role, str):
-        raise InvalidConversation(f"'role' must be a string, got {_json_type(role)}", message_index=index, field="role")
-    content = message.get("content")
-    if content is None or isinstance(content, str):
-        return
-    if isinstance(content, list):
-        for position, block in enumerate(content):
-            if not isinstance(block, Mapping):
-                raise InvalidConversation(
-                    f"content block {position} must be an object such as {{\"type\": \"text\", \"text\": ...}}, "
-                    f"got {_json_type(block)}",
-                    message_index=index,
-                    field="content",
-                )
-        return
-    raise InvalidConversation(
-        f"'content' must be a string, a list of content blocks, or null; got {_json_type(content)}",
-        message_index=index,
-        field="content",
-    )
+MAX_INPUT_CHARS = 1 << 30  # a conversation's JSON text, in characters (bytes for bytes input)
 
 
 def validate_conversation(conversation: Any) -> list[dict[str, Any]]:
     """Check a decoded conversation (see the module docstring) and return it unchanged."""
     if not isinstance(conversation, list):
-        raise InvalidConversation(f"a conversation must be a list of messages, got {_json_type(conversation)}")
+        raise InvalidConversation(f"a conversation must be a list of messages, got {json_type(conversation)}")
     for index, message in enumerate(conversation):
-        validate_message(message, index)
+        check_message_shape(message, index)
     return conversation
 
 
-def decode_conversation(data: bytes | str, *, source: str = "the input") -> list[dict[str, Any]]:
+def decode_conversation(
+    data: bytes | str, *, source: str = "the input", max_chars: int | None = MAX_INPUT_CHARS
+) -> list[dict[str, Any]]:
     """A conversation from JSON text: a list of messages, or an object with a "messages" list.
 
-    `source` names where the text came from (a file name, "stdin") in error messages.
+    `source` names where the text came from (a file name, "stdin") in error messages. Input longer than
+    `max_chars` raises InputTooLarge, and nesting deeper than the decoder follows raises NestingTooDeep,
+    never MemoryError or a bare RecursionError.
     """
+    if max_chars is not None and len(data) > max_chars:
+        raise InputTooLarge(f"{source} is {len(data)} characters long, more than the limit of {max_chars}")
     try:
         decoded = _any_decoder.decode(data)
     except msgspec.DecodeError as exc:
         raise InvalidConversation(f"{source} is not valid JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise NestingTooDeep(f"{source} nests arrays or objects too deeply to decode") from exc
+    except MemoryError as exc:
+        raise InputTooLarge(f"{source} is too large to decode in the memory available") from exc
     if isinstance(decoded, dict) and "messages" in decoded:
         decoded = decoded["messages"]
     return validate_conversation(decoded)
-
-
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, (list, tuple)):
-        return "array"
-    if isinstance(value, Mapping):
-        return "object"
-    return type(value).__name__

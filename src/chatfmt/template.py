@@ -233,14 +233,18 @@ class Template:
         documents: Sequence[Mapping[str, Any]] | None = None,
         continue_final_message: bool | str = False,
         chat_template: str | None = None,
+        validate: bool = False,
         **template_kwargs: Any,
     ) -> str:
         """The prompt for one conversation: `apply_chat_template(messages, tokenize=False, ...)`.
 
         Extra keyword arguments become template variables and override special tokens of the same name.
-        `chat_template` picks a named template (or is literal source), as in transformers.
+        `chat_template` picks a named template (or is literal source), as in transformers. `validate=True`
+        first runs `check_conversation`, refusing input the template would render silently wrong.
         """
         options = RenderOptions.of(add_generation_prompt, tools, documents, continue_final_message, chat_template, template_kwargs)
+        if validate:
+            self.check_conversation(messages, chat_template=chat_template, tools=tools)
         route = self._route(options)
         if route is not None and (options.is_plain or _options_pass(route, messages, options)):
             text = route.renderer.render(messages, add_generation_prompt)
@@ -258,13 +262,18 @@ class Template:
         documents: Sequence[Mapping[str, Any]] | None = None,
         continue_final_message: bool | str = False,
         chat_template: str | None = None,
+        validate: bool = False,
         **template_kwargs: Any,
     ) -> list[str]:
         """One prompt per conversation; the template, tools and variables are prepared once.
 
-        As in transformers, a conversation may also be an object with a `messages` attribute.
+        As in transformers, a conversation may also be an object with a `messages` attribute. With
+        `validate=True` every conversation is checked first (see `check_conversation`).
         """
         conversations = [getattr(conversation, "messages", conversation) for conversation in conversations]
+        if validate:
+            for conversation in conversations:
+                self.check_conversation(conversation, chat_template=chat_template, tools=tools)
         options = RenderOptions.of(add_generation_prompt, tools, documents, continue_final_message, chat_template, template_kwargs)
         route = self._route(options)
         if route is None:
@@ -303,10 +312,14 @@ class Template:
         documents: Sequence[Mapping[str, Any]] | None = None,
         continue_final_message: bool | str = False,
         chat_template: str | None = None,
+        validate: bool = False,
         **template_kwargs: Any,
     ) -> RenderedSpans:
-        """The prompt plus where each message's content and each generation block is (see `RenderedSpans`)."""
+        """The prompt plus where each message's content and each generation block is (see `RenderedSpans`);
+        `validate` as in `render`."""
         options = RenderOptions.of(add_generation_prompt, tools, documents, continue_final_message, chat_template, template_kwargs)
+        if validate:
+            self.check_conversation(messages, chat_template=chat_template, tools=tools)
         route = self._route(options)
         if route is not None and (options.is_plain or _options_pass(route, messages, options)):
             spanned = route.renderer.render_spans(messages, add_generation_prompt)
@@ -316,6 +329,18 @@ class Template:
         from .jinja.spans import render_spans
 
         return render_spans(call, cleaned)
+
+    def check_conversation(self, messages: Any, *, chat_template: str | None = None, tools: Any = None) -> None:
+        """Raise `InvalidConversation` (naming the message index and the field) for input this template
+        would render silently wrong: a role it does not handle, missing or non-text content where it
+        prints text, content parts it would print as a Python repr (see `chatfmt.strict`). This is what
+        `validate=True` runs; batch and columnar renderers call it per conversation. `chat_template` and
+        `tools` pick the source as a render would."""
+        from .strict import check_conversation, input_contract  # jinja2 parses the source, once per source
+
+        source = self.select(chat_template, tools)
+        route = self._routes.get(source)
+        check_conversation(messages, input_contract(source, route.format if route is not None else None))
 
     def _jinja_call(self, conversations: Sequence[Conversation], options: RenderOptions, *, batch: bool) -> tuple[Any, list[list[dict[str, Any]]]]:
         source = self.select(options.chat_template, options.tools)

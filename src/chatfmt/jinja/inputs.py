@@ -11,7 +11,7 @@ import sys
 from collections.abc import Mapping, Sequence
 
 from .._values import TYPE_CHECKING
-from ..errors import InvalidConversation
+from ..errors import InvalidConversation, NestingTooDeep
 
 if TYPE_CHECKING:
     from typing import Any
@@ -21,14 +21,25 @@ _SCALARS = frozenset((str, int, float, bool))
 
 
 def plain_data(value: Any) -> Any:
-    """A deep copy made of JSON-like builtins only, exactly as transformers' `_plain_template_data`."""
+    """A deep copy made of JSON-like builtins only, exactly as transformers' `_plain_template_data`.
+
+    Where that recursion runs out of stack, transformers raises RecursionError; chatfmt raises
+    NestingTooDeep, which is one.
+    """
+    try:
+        return _plain(value)
+    except RecursionError as exc:
+        raise NestingTooDeep("the input nests lists or mappings too deeply to copy for the template") from exc
+
+
+def _plain(value: Any) -> Any:
     kind = type(value)
     if value is None or kind in _SCALARS:
         return value
     if kind is dict:  # the common case, checked before the slower Mapping ABC test
-        return {plain_data(key): plain_data(item) for key, item in value.items()}
+        return {_plain(key): _plain(item) for key, item in value.items()}
     if kind is list:
-        return [plain_data(item) for item in value]
+        return [_plain(item) for item in value]
     if isinstance(value, str):
         return str.__str__(value)
     if isinstance(value, int):
@@ -36,20 +47,20 @@ def plain_data(value: Any) -> Any:
     if isinstance(value, float):
         return float.__float__(value)
     if isinstance(value, Mapping):
-        return {plain_data(key): plain_data(item) for key, item in value.items()}
+        return {_plain(key): _plain(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [plain_data(item) for item in value]
+        return [_plain(item) for item in value]
     if isinstance(value, tuple):
-        return tuple(plain_data(item) for item in value)
+        return tuple(_plain(item) for item in value)
     numpy = sys.modules.get("numpy")  # only an already-imported numpy can have made this value
     if numpy is not None and isinstance(value, numpy.generic):
-        return plain_data(value.item())
+        return _plain(value.item())
     if hasattr(type(value), "__dataclass_fields__"):  # dataclasses.is_dataclass of an instance, without its import
         import dataclasses
 
-        return {field.name: plain_data(getattr(value, field.name)) for field in dataclasses.fields(value)}
+        return {field.name: _plain(getattr(value, field.name)) for field in dataclasses.fields(value)}
     if callable(getattr(value, "model_dump", None)):
-        return plain_data(value.model_dump())
+        return _plain(value.model_dump())
     return f"<{type(value).__name__}>"
 
 
