@@ -23,7 +23,7 @@ LAYERS = [
     ("pipeline", ["pipeline", "strict"]),
     ("routing", ["routing"]),
     ("template", ["template", "columnar"]),
-    ("users", ["registry", "compat", "masks", "messages", "integrations", "jobs", "testing"]),
+    ("users", ["registry", "compat", "masks", "messages", "integrations", "jobs", "testing", "template_check"]),
     ("command line", ["cli", "__main__"]),
     ("public API", ["__init__"]),
 ]

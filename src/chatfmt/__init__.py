@@ -81,6 +81,11 @@ def __getattr__(name: str) -> Any:
         from importlib.metadata import version
 
         return version("chatfmt")
+    if not name.startswith("__"):  # a submodule, as `chatfmt.registry` was once `import chatfmt` loaded it
+        from importlib.util import find_spec
+
+        if find_spec(f"{__name__}.{name}") is not None:
+            return import_module(f".{name}", __name__)
     raise AttributeError(f"module 'chatfmt' has no attribute {name!r}")
 
 

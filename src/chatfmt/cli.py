@@ -41,6 +41,10 @@ def _parser() -> argparse.ArgumentParser:
     pull.add_argument("repo_id", help="a Hugging Face Hub repo id, e.g. HuggingFaceTB/SmolLM2-135M-Instruct")
     pull.add_argument("--revision", help="a branch, tag or commit (default: main)")
     pull.set_defaults(run=_cmd_pull)
+    check = commands.add_parser("check", help="report what a template supports, its engine, portability and budget risks")
+    check.add_argument("name", help="a template name, .jinja file or Hub repo id")
+    check.add_argument("--json", action="store_true", help="print the report as JSON")
+    check.set_defaults(run=_cmd_check)
     render = commands.add_parser("render", help="render one conversation (JSON) to its prompt text")
     render.set_defaults(run=_cmd_render)
     render.add_argument("name", help="a template name, .jinja file or Hub repo id")
@@ -111,7 +115,8 @@ def _variables(assignments: Sequence[str]) -> dict[str, Any]:
     return variables
 
 
-# Every subcommand is `run(args, stdin, stdout)`, registered on its parser with set_defaults(run=...).
+# Every subcommand is `run(args, stdin, stdout)`, registered on its parser with set_defaults(run=...); it may
+# return an exit code (None: success).
 
 
 def _cmd_list(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> None:
@@ -160,6 +165,14 @@ def _cmd_pull(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> None:
     out.write(f"{repo_id}: {names} at commit {details['commit']} cached; it now renders offline\n")
 
 
+def _cmd_check(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
+    from .template_check import check_template, format_report
+
+    report = check_template(get_template(args.name))
+    out.write(json.dumps(report, indent=2, ensure_ascii=False) + "\n" if args.json else format_report(report))
+    return EXIT_TEMPLATE_ERROR if report["errors"] else EXIT_OK
+
+
 def _cmd_render(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> None:
     template = get_template(args.name)
     source = "stdin" if args.file in (None, "-") else args.file
@@ -189,11 +202,11 @@ def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None, stdo
     except SystemExit as exc:  # argparse exits on --help and on bad flags; return the code instead
         return exc.code if isinstance(exc.code, int) else EXIT_OK if exc.code is None else EXIT_USAGE
     try:
-        args.run(args, stdin, stdout)
+        code = args.run(args, stdin, stdout)
     except (UsageError, ChatfmtError) as exc:
         stderr.write(f"chatfmt: error: {exc}\n")
         return EXIT_USAGE
     except (jinja2.TemplateError, ValueError, TypeError, ArithmeticError, LookupError) as exc:
         stderr.write(f"chatfmt: the template refused this input: {type(exc).__name__}: {exc}\n")
         return EXIT_TEMPLATE_ERROR
-    return EXIT_OK
+    return EXIT_OK if code is None else code
