@@ -48,3 +48,54 @@ def test_many_threads_get_the_same_results_as_one():
         assert compiled == jinja
         assert dated.startswith(f"{2000 + i % 30}-01-01|")
         assert [dated[s:e] for s, e in generation][:2] == [f"question {i} é👋", f"answer {i}"]
+
+
+# Hits its output cap when a conversation's text is long: some threads fail while others render.
+CAPPED = chatfmt.Template.from_jinja(
+    "{% for m in messages %}{% for i in range(5) %}{% generation %}{{ m.content }}{% endgeneration %}{% endfor %}{% endfor %}",
+    limits=chatfmt.Limits(max_output_chars=180),
+)
+
+
+def outcome(render, *args, **kwargs):
+    try:
+        result = render(*args, **kwargs)
+    except Exception as exc:  # noqa: BLE001 - an exception is an outcome to compare
+        return (type(exc), str(exc))
+    return (result.text, result.messages, result.generation) if isinstance(result, chatfmt.RenderedSpans) else result
+
+
+def every_path(i: int) -> tuple:
+    """One call of each kind: compiled and Jinja, text and spans, batch, and a template that hits its limit."""
+    template = chatfmt.get_template(NAMES[i % len(NAMES)])
+    chat = chat_for(i)
+    jinja = template.jinja_only()
+    return (
+        outcome(template.render, chat, add_generation_prompt=i % 2 == 0),
+        outcome(jinja.render, chat, add_generation_prompt=i % 2 == 0),
+        outcome(template.render_spans, chat),
+        outcome(jinja.render_spans, chat),
+        outcome(template.render_batch, [chat, chat_for(i + 1)]),
+        outcome(CAPPED.render, chat),
+        outcome(CAPPED.render_spans, chat),
+    )
+
+
+def test_32_threads_at_once_get_exactly_the_single_threaded_results():
+    calls = 320
+    expected = [every_path(i) for i in range(calls)]
+    limited = sum(isinstance(result[5], tuple) for result in expected)
+    assert 0 < limited < calls  # the cap stops some renders and not others
+    assert all(result[5][0] is chatfmt.TemplateLimitExceeded for result in expected if isinstance(result[5], tuple))
+    barrier = threading.Barrier(32)
+
+    def racing(i: int) -> tuple:
+        if i < 32:
+            barrier.wait()  # the first 32 calls start together
+        return every_path(i)
+
+    with ThreadPoolExecutor(max_workers=32) as pool:
+        results = list(pool.map(racing, range(calls)))
+    assert results == expected
+    for result in results:
+        assert result[0] == result[1] and result[2][0] == result[3][0]  # compiled and Jinja give the same text
