@@ -6,7 +6,9 @@ render identically by construction. A recognised format, or one a caller pairs w
 confirmed by probe renders against the Jinja engine, chosen where near-miss templates differ (empty and
 whitespace content, system first, absent or late, assistant first, repeated roles, unknown roles,
 generation prompt on and off, non-ASCII and special-token-looking text). Any difference, in text or in
-what raises, and the source stays on the Jinja path.
+what raises, and the source stays on the Jinja path. A built-in's own reference source, paired with
+its own format and special tokens, is the one pairing the test suite renders against transformers
+already; it skips the probes, so a server's first render of a built-in needs no jinja2.
 
 A `Route` then decides per call: the builder serves a call whose options leave the output to the
 messages and the special tokens, and declines, per conversation, whatever it cannot vouch for.
