@@ -47,12 +47,10 @@ class InputContract:
 def input_contract(source: str, fmt: Format | None = None) -> InputContract:
     """The contract of `source`; with the compiled `fmt` that renders it, the roles come from its table."""
     read = _read_source(source)
-    roles = read.roles
-    if fmt is not None:
-        from_table = _format_roles(fmt)
-        if from_table is not _UNDECIDED:
-            roles = from_table
-    return InputContract(roles, read.content_parts, read.mapping_content, read.tool_calls)
+    from_table = _UNDECIDED if fmt is None else _format_roles(fmt)
+    if from_table is _UNDECIDED:
+        return read
+    return InputContract(from_table, read.content_parts, read.mapping_content, read.tool_calls)
 
 
 _UNDECIDED: Any = object()
@@ -175,16 +173,8 @@ def json_type(value: Any) -> str:
 # ---------------------------------------------------------------------------------------------------
 
 
-@value_class()
-class _SourceFacts:
-    roles: frozenset[str] | None
-    content_parts: bool
-    mapping_content: bool
-    tool_calls: bool
-
-
 @lru_cache(maxsize=256)
-def _read_source(source: str) -> _SourceFacts:
+def _read_source(source: str) -> InputContract:
     import jinja2.nodes as nodes
 
     from .jinja.environment import new_environment
@@ -195,7 +185,7 @@ def _read_source(source: str) -> _SourceFacts:
     roles = None if reader.generic or not reader.compared else frozenset(reader.compared)
     mapping = "mapping" in reader.content_tests
     parts = reader.loops_over_content or bool(reader.content_tests & _PART_TESTS)
-    return _SourceFacts(roles, parts, mapping, "tool_calls" in source)
+    return InputContract(roles, parts, mapping, "tool_calls" in source)
 
 
 class _Reader:
@@ -249,7 +239,7 @@ class _Reader:
             tests_role = self._mentions(node.test, "role")
             names_roles = tests_role and self._names_roles(node.test)
             if tests_role and self._prints_content(node.else_ if names_roles else node.body):
-                self.generic = True  # a branch that roles it does not name reach prints their messages
+                self.generic = True  # a branch reached by roles it does not name prints their messages
             for child in node.body:
                 self.visit(child, gated or names_roles)
             for child in [*node.elif_, *node.else_]:
