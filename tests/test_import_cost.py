@@ -13,6 +13,8 @@ import sys
 import pytest
 
 import chatfmt
+from chatfmt import _fast, routing
+from chatfmt.formats.builtin import BUILTINS
 
 # Never loaded by `import chatfmt`.
 LAZY = ["jinja2", "huggingface_hub", "transformers", "pyarrow", "importlib.metadata", "msgspec", "chatfmt._fast", "numpy"]
@@ -56,3 +58,13 @@ def test_every_public_name_resolves():
     assert set(chatfmt.__all__) <= set(dir(chatfmt))
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         _ = chatfmt.nope
+
+
+@pytest.mark.usefixtures("builder")
+@pytest.mark.parametrize("builtin", BUILTINS, ids=[b.name for b in BUILTINS])
+def test_every_builtin_passes_the_probes_it_skips_at_run_time(builtin):
+    """What the run time no longer checks for a built-in, the suite does (on both builders)."""
+    tokens = dict(builtin.special_tokens)
+    jinja = chatfmt.Template(builtin.read_source(), special_tokens=tokens).jinja_only()
+    renderer = _fast.Renderer(builtin.format, tokens)
+    assert routing.confirmed_by_probes(renderer, lambda chat, prompt: jinja.render(chat, add_generation_prompt=prompt))
