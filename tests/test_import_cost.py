@@ -20,9 +20,9 @@ from chatfmt.formats.builtin import BUILTINS
 LAZY = ["jinja2", "huggingface_hub", "transformers", "pyarrow", "importlib.metadata", "msgspec", "chatfmt._fast", "numpy"]
 # Not loaded by a first render of a built-in either: jinja2 (built-ins are verified by the test suite, not
 # by probe renders), the entry-point scan, and the standard modules that cost most of a start
-# (dataclasses brings inspect, ast, dis and tokenize; see chatfmt/_values.py).
+# (dataclasses brings inspect, ast, dis and tokenize; typing brings re; see chatfmt/_values.py).
 NOT_FOR_A_BUILTIN = ["jinja2", "huggingface_hub", "transformers", "pyarrow", "importlib.metadata", "msgspec",
-                     "dataclasses", "inspect", "typing", "pathlib", "importlib.resources", "hashlib"]
+                     "dataclasses", "inspect", "typing", "pathlib", "importlib.resources", "hashlib", "json", "re"]
 
 
 def loaded_after(code: str, candidates: list[str]) -> list[str]:

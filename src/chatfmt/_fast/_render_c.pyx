@@ -15,8 +15,6 @@ from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from cpython.object cimport PyObject
 from cpython.ref cimport Py_INCREF, Py_XDECREF
 
-import json
-
 from . import _plan
 from ._plan import build_plan
 
@@ -158,7 +156,15 @@ __all__ = ["Renderer"]
 cdef object K_ROLE = "role"
 cdef object K_CONTENT = "content"
 cdef object THINK_END = "</think>"
-cdef object _json_dumps = json.dumps
+cdef object _json_dumps = None  # json.dumps, imported on first use: few formats need it, and json imports re
+
+
+cdef object _dumps_json(object content):
+    global _json_dumps
+    if _json_dumps is None:
+        from json import dumps
+        _json_dumps = dumps
+    return _json_dumps(content, ensure_ascii=False)
 
 cdef enum:
     SMALL = 16  # conversations up to this many messages need no heap allocation
@@ -436,7 +442,7 @@ cdef class Renderer:
                 return <object>content
             return PyUnicode_Substring(<object>content, lo, hi)
         if transform == T_JSON:
-            return _json_dumps(<object>content, ensure_ascii=False)
+            return _dumps_json(<object>content)
         if transform == T_AFTER_THINK:
             at = PyUnicode_Find(<object>content, THINK_END, 0, n, -1)
             if at < 0:

@@ -9,7 +9,6 @@ Jinja. It raises jinja2's TemplateError exactly where the reference template cal
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 
 from .._values import TYPE_CHECKING
@@ -53,6 +52,8 @@ def _apply(transform: int, content: str) -> str:
     if transform == T_TRIM:
         return content.strip()
     if transform == T_JSON:
+        import json  # on first use: few formats need it, and json imports re
+
         return json.dumps(content, ensure_ascii=False)
     return content.split("</think>")[-1]  # T_AFTER_THINK
 
