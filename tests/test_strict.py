@@ -130,3 +130,15 @@ def test_oversized_input_raises_chatfmt_errors():
         decode_conversation('[{"role": "user", "content": "' + "x" * 100 + '"}]', max_chars=50)
     assert isinstance(large.value, InvalidConversation) and isinstance(large.value, MemoryError)
     assert decode_conversation('[{"role": "user", "content": "x"}]', max_chars=None) == [{"role": "user", "content": "x"}]
+
+
+def test_the_cli_answers_deep_input_with_one_line(tmp_path):
+    deep = "[" * 100_000 + "]" * 100_000
+    chat, tools = tmp_path / "chat.json", tmp_path / "tools.json"
+    chat.write_text(deep)
+    tools.write_text(deep)
+    for argv in (["render", "chatml", str(chat)], ["render", "chatml", "-", "--tools", str(tools)],
+                 ["render", "chatml", "-", "--set", f"x={deep}"]):
+        err = io.StringIO()
+        code = main(argv, stdin=io.StringIO('[{"role": "user", "content": "x"}]'), stdout=io.StringIO(), stderr=err)
+        assert code == EXIT_USAGE and err.getvalue().count("\n") == 1 and "too deeply" in err.getvalue(), argv

@@ -86,6 +86,8 @@ def _read_json(path: str | None, stdin: TextIO) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise UsageError(f"{path or 'stdin'} is not valid JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise UsageError(f"{path or 'stdin'} nests arrays or objects too deeply") from exc
 
 
 # Keywords `Template.render` takes itself: as --set variables they would collide with its arguments.
@@ -112,6 +114,8 @@ def _variables(assignments: Sequence[str]) -> dict[str, Any]:
             variables[key] = json.loads(value)
         except json.JSONDecodeError:
             variables[key] = value
+        except RecursionError as exc:
+            raise UsageError(f"--set {key}: the value nests arrays or objects too deeply") from exc
     return variables
 
 
@@ -206,7 +210,7 @@ def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None, stdo
     except (UsageError, ChatfmtError) as exc:
         stderr.write(f"chatfmt: error: {exc}\n")
         return EXIT_USAGE
-    except (jinja2.TemplateError, ValueError, TypeError, ArithmeticError, LookupError) as exc:
+    except (jinja2.TemplateError, ValueError, TypeError, ArithmeticError, LookupError, RecursionError) as exc:
         stderr.write(f"chatfmt: the template refused this input: {type(exc).__name__}: {exc}\n")
         return EXIT_TEMPLATE_ERROR
     return EXIT_OK if code is None else code
