@@ -74,7 +74,7 @@ def check_message_shape(message: Any, index: int, *, mapping_content: bool = Fal
     """Raise InvalidConversation naming message `index` and the field when `message` is not a mapping
     with a string role and a content that is text, a list of content blocks (mappings), or null (or, with
     `mapping_content`, a mapping)."""
-    if not isinstance(message, Mapping):
+    if type(message) is not dict and not isinstance(message, Mapping):  # (the exact type first: it is faster)
         raise InvalidConversation(f"a message must be an object, got {json_type(message)}", message_index=index)
     if "role" not in message:
         raise InvalidConversation("the message has no 'role'", message_index=index, field="role")
@@ -103,7 +103,7 @@ def check_message_shape(message: Any, index: int, *, mapping_content: bool = Fal
 
 def check_conversation(messages: Any, contract: InputContract) -> None:
     """Raise InvalidConversation for the first message the template would render silently wrong."""
-    if isinstance(messages, (str, bytes, Mapping)) or not isinstance(messages, Sequence):
+    if type(messages) not in (list, tuple) and (isinstance(messages, (str, bytes, Mapping)) or not isinstance(messages, Sequence)):
         raise InvalidConversation(f"a conversation is a list of messages, got {json_type(messages)}")
     for index, message in enumerate(messages):
         check_message_shape(message, index, mapping_content=contract.mapping_content)

@@ -15,6 +15,7 @@ from ._values import TYPE_CHECKING, value_class
 from .formats.spec import Format
 from .pipeline import Conversation, RenderOptions, check_flags, check_options, checked_conversations, jinja_call
 from .spans import MessageSpan, RenderedSpans
+from .strict import check_conversation, input_contract
 from .tokens import clean_special_tokens
 
 if TYPE_CHECKING:
@@ -47,7 +48,8 @@ _REPLACEABLE = frozenset(("source", "special_tokens", "name", "origin", "limits"
 class Template:
     """A chat template: Jinja source (one, or several by name) plus the special tokens it reads."""
 
-    __slots__ = ("_default_route", "_format", "_limits", "_name", "_origin", "_routes", "_sources", "_special_tokens")
+    __slots__ = ("_contracts", "_default_route", "_format", "_limits", "_name", "_origin", "_routes", "_sources",
+                 "_special_tokens")
 
     def __init__(
         self,
@@ -70,6 +72,7 @@ class Template:
         sources = [self._sources] if isinstance(self._sources, str) else list(self._sources.values())
         self._routes = routes_for(sources, self._special_tokens, format)
         self._default_route = self._route_without_options()
+        self._contracts: dict[str, Any] = {}  # source -> what it handles (chatfmt.strict), on first validate
 
     @classmethod
     def from_jinja(
@@ -115,7 +118,7 @@ class Template:
     def jinja_only(self) -> Template:
         """The same template with every call rendered by the Jinja engine: to compare the two engines."""
         copy = self._copy()
-        copy._routes, copy._default_route = {}, None
+        copy._routes, copy._default_route, copy._contracts = {}, None, {}
         return copy
 
     def _copy(self) -> Template:
@@ -336,11 +339,12 @@ class Template:
         prints text, content parts it would print as a Python repr (see `chatfmt.strict`). This is what
         `validate=True` runs; batch and columnar renderers call it per conversation. `chat_template` and
         `tools` pick the source as a render would."""
-        from .strict import check_conversation, input_contract  # jinja2 parses the source, once per source
-
         source = self.select(chat_template, tools)
-        route = self._routes.get(source)
-        check_conversation(messages, input_contract(source, route.format if route is not None else None))
+        contract = self._contracts.get(source)
+        if contract is None:
+            route = self._routes.get(source)
+            contract = self._contracts[source] = input_contract(source, route.format if route is not None else None)
+        check_conversation(messages, contract)  # (jinja2 parsed the source above, once per source)
 
     def _jinja_call(self, conversations: Sequence[Conversation], options: RenderOptions, *, batch: bool) -> tuple[Any, list[list[dict[str, Any]]]]:
         source = self.select(options.chat_template, options.tools)
