@@ -48,7 +48,8 @@ def lookup_against(endpoint: str, home: os.PathLike[str], repo: str = "org/model
         f"code = main(['pull', {repo!r}], stdout=io.StringIO(), stderr=err)\n"
         "print(json.dumps({'error': error, 'kind': kind, 'seconds': seconds, 'pull': [code, err.getvalue()]}))\n"
     )
-    env = {**os.environ, "HF_ENDPOINT": endpoint, "HF_HOME": str(home)}
+    env = {key: value for key, value in os.environ.items() if not key.lower().endswith("_proxy")}  # direct, as here
+    env.update(HF_ENDPOINT=endpoint, HF_HOME=str(home))
     done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.splitlines()[-1])
