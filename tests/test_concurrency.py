@@ -66,7 +66,8 @@ def outcome(render, *args, **kwargs):
 
 
 def every_path(i: int) -> tuple:
-    """One call of each kind: compiled and Jinja, text and spans, batch, and a template that hits its limit."""
+    """One call of each kind: compiled and Jinja, text and spans, batch, a template that hits its limit, and
+    a validated render."""
     template = chatfmt.get_template(NAMES[i % len(NAMES)])
     chat = chat_for(i)
     jinja = template.jinja_only()
@@ -78,12 +79,14 @@ def every_path(i: int) -> tuple:
         outcome(template.render_batch, [chat, chat_for(i + 1)]),
         outcome(CAPPED.render, chat),
         outcome(CAPPED.render_spans, chat),
+        outcome(template.render, chat, validate=True),  # the input contract is built by whichever thread comes first
     )
 
 
-def test_32_threads_at_once_get_exactly_the_single_threaded_results():
+def test_32_threads_at_once_get_exactly_the_single_threaded_results(monkeypatch):
     calls = 320
     expected = [every_path(i) for i in range(calls)]
+    monkeypatch.setattr(chatfmt.registry, "REGISTRY", chatfmt.registry.Registry())  # threads build templates afresh
     limited = sum(isinstance(result[5], tuple) for result in expected)
     assert 0 < limited < calls  # the cap stops some renders and not others
     assert all(result[5][0] is chatfmt.TemplateLimitExceeded for result in expected if isinstance(result[5], tuple))
