@@ -20,6 +20,7 @@ from .spans import MessageSpan, RenderedSpans
 from .tokens import clean_special_tokens
 
 if TYPE_CHECKING:
+    from .jinja.render import RenderCall
     from .routing import Route
 
 OriginKind = Literal["inline", "builtin", "plugin", "file", "hub"]
@@ -196,20 +197,9 @@ class Template:
             f"template names are {sorted(sources)}."
         )
 
-    def path_for(
-        self,
-        messages: Conversation,
-        *,
-        add_generation_prompt: bool = False,
-        tools: Sequence[Any] | None = None,
-        documents: Sequence[Mapping[str, Any]] | None = None,
-        continue_final_message: bool | str = False,
-        chat_template: str | None = None,
-        **template_kwargs: Any,
-    ) -> Literal["compiled", "jinja"]:
-        """Which engine `render` would use for this call, "compiled" or "jinja", for debugging and tests."""
-        options = RenderOptions.of(add_generation_prompt, tools, documents, continue_final_message, chat_template, template_kwargs)
-        route = self._route(options)
+    def path_for(self, messages: Conversation, **call: Any) -> Literal["compiled", "jinja"]:
+        """Which engine `render(messages, **call)` would use, "compiled" or "jinja", for debugging and tests."""
+        route = self._route(RenderOptions.of_call(**call))
         return "compiled" if route is not None and route.renderer.covers(messages) else "jinja"
 
     def __repr__(self) -> str:
@@ -309,7 +299,9 @@ class Template:
 
         return render_spans(call, cleaned)
 
-    def _jinja_call(self, conversations: Sequence[Conversation], options: RenderOptions, *, batch: bool) -> tuple[Any, list[list[dict[str, Any]]]]:
+    def _jinja_call(
+        self, conversations: Sequence[Conversation], options: RenderOptions, *, batch: bool
+    ) -> tuple[RenderCall, list[list[dict[str, Any]]]]:
         source = self.select(options.chat_template, options.tools)
         return jinja_call(source, conversations, options, self._special_tokens, self._limits, batch=batch)
 

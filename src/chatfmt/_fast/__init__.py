@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import platform
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from .._flags import env_flag
 from ..formats.spec import Format
@@ -29,7 +29,7 @@ else:
         from ._render_py import Renderer
 
 USING_C: bool = Renderer is not PyRenderer
-IMPLEMENTATION: str = "c" if USING_C else "py"
+IMPLEMENTATION: Literal["c", "py"] = "c" if USING_C else "py"
 
 
 def compile_format(fmt: Format, special_tokens: Mapping[str, Any] | None = None) -> Renderer:

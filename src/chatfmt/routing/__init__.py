@@ -91,14 +91,14 @@ def _jinja_reference(source: str, tokens: Mapping[str, str]) -> Callable[[list[d
     """The Jinja engine's render of one conversation, as a plain call (no tools, documents or variables)."""
 
     def render(conversation: list[dict[str, str]], add_generation_prompt: bool) -> str:
-        options = RenderOptions.of(add_generation_prompt)
+        options = RenderOptions.of_call(add_generation_prompt)
         call, (cleaned,) = jinja_call(source, [conversation], options, tokens, DEFAULT_LIMITS, batch=False)
         return call.render(cleaned)
 
     return render
 
 
-def confirmed_by_probes(renderer: Any, jinja_render: Callable[[list[dict[str, str]], bool], str]) -> bool:
+def confirmed_by_probes(renderer: _fast.Renderer, jinja_render: Callable[[list[dict[str, str]], bool], str]) -> bool:
     """True when the renderer agrees with Jinja exactly (text or error) on every probe it does not decline,
     and declines at most half of them (a renderer that declines everything proves nothing)."""
     compared = declined = 0
