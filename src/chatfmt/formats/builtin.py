@@ -2,7 +2,7 @@
 
 Each `.jinja` file beside this module is a byte-for-byte copy of a model's published chat template, taken
 from the conformance corpus (shared/corpus/templates, provenance in its MANIFEST.tsv); `corpus_file`
-names it. Special tokens are the model tokenizer's `special_tokens_map` entries the template reads.
+names it (command-r's, not in the corpus, renders like its `corpus_file`: see its row). Special tokens are the model tokenizer's `special_tokens_map` entries the template reads.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ def _llama_tokens(bos: str, eos: str) -> dict[str, str]:
 
 
 _QWEN_TOKENS = {"eos_token": "<|im_end|>", "pad_token": "<|endoftext|>", "unk_token": "<|endoftext|>"}
+_QWEN3_TOKENS = {"eos_token": "<|im_end|>", "pad_token": "<|endoftext|>"}
 
 # Kept sorted by name.
 BUILTINS: tuple[BuiltinFormat, ...] = (
@@ -40,9 +41,15 @@ BUILTINS: tuple[BuiltinFormat, ...] = (
         _llama_tokens("<s>", "</s>"), aliases=("alpha-monarch",),
     ),
     BuiltinFormat(
+        "aya", "CohereForAI/aya-23-8B", "CohereForAI--c4ai-command-r-v01.jinja",
+        _llama_tokens("<BOS_TOKEN>", "<|END_OF_TURN_TOKEN|>"), aliases=("aya-23",),
+    ),
+    BuiltinFormat(
         "chatml", "teknium/OpenHermes-2.5-Mistral-7B", "teknium--OpenHermes-2.5-Mistral-7B.jinja",
         _llama_tokens("<s>", "<|im_end|>"), aliases=("openhermes", "hermes-2"),
     ),
+    # command-r.jinja is the template c4ai-command-r-v01 ships; the corpus has only its Aya variant (the
+    # "aya" row), which differs in the text of a branch that never runs, so it is the parity reference.
     BuiltinFormat(
         "command-r", "CohereForAI/c4ai-command-r-v01", "CohereForAI--c4ai-command-r-v01.jinja",
         _llama_tokens("<BOS_TOKEN>", "<|END_OF_TURN_TOKEN|>"), aliases=("cohere", "command-r-v01"),
@@ -50,6 +57,14 @@ BUILTINS: tuple[BuiltinFormat, ...] = (
     BuiltinFormat(
         "deepseek-coder", "deepseek-ai/deepseek-coder-33b-instruct", "deepseek-ai--deepseek-coder-33b-instruct.jinja",
         _llama_tokens("<｜begin▁of▁sentence｜>", "<|EOT|>"), aliases=("deepseek-coder-instruct",),
+    ),
+    BuiltinFormat(
+        "deepseek-r1", "deepseek-ai/DeepSeek-R1", "deepseek-ai--DeepSeek-R1.jinja",
+        _llama_tokens("<｜begin▁of▁sentence｜>", "<｜end▁of▁sentence｜>"), aliases=("deepseek-reasoner",),
+    ),
+    BuiltinFormat(
+        "deepseek-r1-distill", "deepseek-ai/DeepSeek-R1-Distill-Qwen-32B", "deepseek-ai--DeepSeek-R1-Distill-Qwen-32B.jinja",
+        _llama_tokens("<｜begin▁of▁sentence｜>", "<｜end▁of▁sentence｜>"), aliases=("deepseek-r1-distill-qwen",),
     ),
     BuiltinFormat(
         "deepseek-v3", "deepseek-ai/DeepSeek-V3", "deepseek-ai--DeepSeek-V3.jinja",
@@ -62,6 +77,18 @@ BUILTINS: tuple[BuiltinFormat, ...] = (
     BuiltinFormat(
         "gemma-2", "google/gemma-2-2b-it", "google--gemma-2-2b-it.jinja",
         _llama_tokens("<bos>", "<eos>"), aliases=("gemma2", "gemma-2-it"),
+    ),
+    BuiltinFormat(
+        "gemma-3", "google/gemma-3-4b-it", "google--gemma-3-4b-it.jinja",
+        _llama_tokens("<bos>", "<eos>"), aliases=("gemma3", "gemma-3-it"),
+    ),
+    BuiltinFormat(
+        "granite-3.0", "ibm-granite/granite-3.0-8b-instruct", "ibm-granite--granite-3.0-8b-instruct.jinja",
+        _llama_tokens("<|end_of_text|>", "<|end_of_text|>"), aliases=("granite-3.0-instruct",),
+    ),
+    BuiltinFormat(
+        "granite-3.3", "ibm-granite/granite-3.3-2b-instruct", "ibm-granite--granite-3.3-2b-instruct.jinja",
+        _llama_tokens("<|end_of_text|>", "<|end_of_text|>"), aliases=("granite-3.3-instruct",),
     ),
     BuiltinFormat(
         "h2o-danube", "h2oai/h2o-danube-1.8b-chat", "h2oai--h2o-danube-1.8b-chat.jinja",
@@ -84,8 +111,25 @@ BUILTINS: tuple[BuiltinFormat, ...] = (
         _llama_tokens("<|begin_of_text|>", "<|eot_id|>"), aliases=("llama3.1", "llama-3.1-instruct"),
     ),
     BuiltinFormat(
+        "llama-3.2", "meta-llama/Llama-3.2-3B-Instruct", "meta-llama--Llama-3.2-3B-Instruct.jinja",
+        _llama_tokens("<|begin_of_text|>", "<|eot_id|>"), aliases=("llama3.2", "llama-3.2-instruct"),
+    ),
+    BuiltinFormat(
+        "llama-3.2-vision", "meta-llama/Llama-3.2-11B-Vision-Instruct", "meta-llama--Llama-3.2-11B-Vision-Instruct.jinja",
+        _llama_tokens("<|begin_of_text|>", "<|eot_id|>"), aliases=("llama3.2-vision",),
+    ),
+    BuiltinFormat(
         "minicpm", "indischepartij/MiniCPM-3B-OpenHermes-2.5-v2", "indischepartij--MiniCPM-3B-OpenHermes-2.5-v2.jinja",
         _llama_tokens("<s>", "</s>"), aliases=("minicpm-2b",),
+    ),
+    BuiltinFormat(
+        "mistral-small-3", "mistralai/Mistral-Small-24B-Instruct-2501", "mistralai--Mistral-Small-24B-Instruct-2501.jinja",
+        _llama_tokens("<s>", "</s>"), aliases=("mistral-small-2501",),
+    ),
+    BuiltinFormat(
+        "mistral-small-3.2", "mistralai/Mistral-Small-3.2-24B-Instruct-2506",
+        "mistralai--Mistral-Small-3.2-24B-Instruct-2506.jinja",
+        _llama_tokens("<s>", "</s>"), aliases=("mistral-small-2506",),
     ),
     BuiltinFormat(
         "mistral-v1", "mistralai/Mixtral-8x7B-Instruct-v0.1", "mistralai--Mixtral-8x7B-Instruct-v0.1.jinja",
@@ -153,6 +197,18 @@ BUILTINS: tuple[BuiltinFormat, ...] = (
         "qwen2.5", "Qwen/Qwen2.5-7B-Instruct", "Qwen--Qwen2.5-7B-Instruct.jinja",
         {"eos_token": "<|im_end|>", "pad_token": "<|endoftext|>", "unk_token": "<|endoftext|>"},
         aliases=("qwen-2.5", "qwen25"),
+    ),
+    BuiltinFormat(
+        "qwen3", "Qwen/Qwen3-0.6B", "Qwen--Qwen3-0.6B.jinja",
+        _QWEN3_TOKENS, aliases=("qwen-3",),
+    ),
+    BuiltinFormat(
+        "qwen3-instruct", "Qwen/Qwen3-4B-Instruct-2507", "Qwen--Qwen3-4B-Instruct-2507.jinja",
+        _QWEN3_TOKENS, aliases=("qwen3-2507",),
+    ),
+    BuiltinFormat(
+        "qwq", "Qwen/QwQ-32B", "Qwen--QwQ-32B.jinja",
+        _QWEN3_TOKENS, aliases=("qwq-32b",),
     ),
     BuiltinFormat(
         "smollm2", "HuggingFaceTB/SmolLM2-135M-Instruct", "HuggingFaceTB--SmolLM2-135M-Instruct.jinja",

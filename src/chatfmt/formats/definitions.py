@@ -7,7 +7,9 @@ the parity tests render both and compare. Comments say where a template's behavi
 
 from __future__ import annotations
 
-from .spec import DECLINE, ROLE, SKIP, Format, Reject, SystemPolicy, Token, Transform, Turn
+from dataclasses import replace
+
+from .spec import DECLINE, ROLE, SKIP, Date, Format, Reject, Switch, SystemPolicy, Token, Transform, Turn
 
 __all__ = ["FORMATS"]
 
@@ -297,8 +299,11 @@ DEEPSEEK_V3 = Format(
 
 _COHERE_END = ("<|END_OF_TURN_TOKEN|>",)
 
-COMMAND_R = Format(
-    name="command-r",
+# The corpus file named after Command-R is the Aya variant of Cohere's template (trl's cohere.jinja): it
+# differs from the template c4ai-command-r-v01 ships only in the default system text of a branch that
+# never runs (`{% elif false == true %}`), so both built-ins share this format.
+AYA = Format(
+    name="aya",
     source="CohereForAI--c4ai-command-r-v01.jinja",
     roles={
         "user": Turn(
@@ -319,6 +324,8 @@ COMMAND_R = Format(
     generation_prompt=("<|START_OF_TURN_TOKEN|><|CHATBOT_TOKEN|>",),
     variables=frozenset({"loop_messages", "system_message"}),
 )
+
+COMMAND_R = replace(AYA, name="command-r")
 
 # --- ChatML relatives -----------------------------------------------------------------------------
 
@@ -598,27 +605,293 @@ TULU3 = Format(
     generation_prompt=("<|assistant|>\n",),  # `loop.last and add_generation_prompt`
 )
 
+# --- Today's templates: reasoning, dates, switches ------------------------------------------------
+
+QWEN3_INSTRUCT = replace(
+    QWEN25,
+    name="qwen3-instruct",
+    source="Qwen--Qwen3-4B-Instruct-2507.jinja",
+    default_system=None,  # only a system message of the conversation's own
+    variables=frozenset({"content", "tools"}),
+)
+
+_QWEN3_BASE = replace(
+    QWEN3_INSTRUCT,
+    name="qwen3",
+    source="Qwen--Qwen3-0.6B.jinja",
+    roles={
+        **dict(QWEN3_INSTRUCT.roles),
+        "assistant": replace(_CHATML_ASSISTANT, transform=Transform.THINK_BLOCK),
+    },
+    variables=frozenset({"content", "enable_thinking", "reasoning_content", "tools"}),
+)
+
+# `enable_thinking is defined and enable_thinking is false` adds an empty think block to the prompt.
+QWEN3 = replace(
+    _QWEN3_BASE,
+    switch=Switch(
+        "enable_thinking",
+        when=False,
+        then=replace(_QWEN3_BASE, generation_prompt=("<|im_start|>assistant\n<think>\n\n</think>\n\n",)),
+    ),
+)
+
+# QwQ keeps the last message whole and strips the reasoning of every earlier one.
+QWQ = replace(
+    QWEN3_INSTRUCT,
+    name="qwq",
+    source="Qwen--QwQ-32B.jinja",
+    roles={
+        **dict(QWEN3_INSTRUCT.roles),
+        "assistant": replace(_CHATML_ASSISTANT, transform=Transform.PAST_AFTER_THINK),
+    },
+    generation_prompt=("<|im_start|>assistant\n<think>\n",),
+)
+
+DEEPSEEK_R1 = replace(
+    DEEPSEEK_V3, name="deepseek-r1", source="deepseek-ai--DeepSeek-R1.jinja", generation_prompt=("<\uff5cAssistant\uff5c>",)
+)
+
+# The distills print only the last system message (`set ns.system_prompt = message['content']`).
+DEEPSEEK_R1_DISTILL = replace(
+    DEEPSEEK_V3,
+    name="deepseek-r1-distill",
+    source="deepseek-ai--DeepSeek-R1-Distill-Qwen-32B.jinja",
+    system=SystemPolicy.LAST,
+    collect_sep="",
+)
+
+# Without date_string the template prints today's date: `strftime_now("%d %b %Y")`.
+LLAMA32 = replace(
+    LLAMA31,
+    name="llama-3.2",
+    source="meta-llama--Llama-3.2-3B-Instruct.jinja",
+    system_turn=Turn(
+        prefix=(
+            "<|start_header_id|>system<|end_header_id|>\n\nCutting Knowledge Date: December 2023\nToday Date: ",
+            Date("%d %b %Y"),
+            "\n\n",
+        ),
+        end=("<|eot_id|>",),
+        transform=Transform.TRIM,
+    ),
+    variables=LLAMA31.variables - {"builtin_tools"},
+)
+
+# The vision model prints string contents untrimmed (its system message is still trimmed).
+LLAMA32_VISION = replace(
+    LLAMA32,
+    name="llama-3.2-vision",
+    source="meta-llama--Llama-3.2-11B-Vision-Instruct.jinja",
+    roles={**dict(LLAMA32.roles), "assistant": replace(_L3_ASSISTANT, transform=Transform.NONE)},
+    other=replace(_L3_HEADER, transform=Transform.NONE),
+    variables=LLAMA32.variables | {"user_supplied_system_message"},
+)
+
+# A first system message is printed inside the first turn, before its trimmed content; alone, not at all.
+GEMMA3 = replace(
+    GEMMA2,
+    name="gemma-3",
+    source="google--gemma-3-4b-it.jinja",
+    system=SystemPolicy.INLINE,
+    system_turn=Turn(end=("\n\n",)),
+    system_error=None,
+    variables=frozenset({"first_user_prefix", "loop_messages", "role"}),
+)
+
+_MISTRAL_SMALL_DATE_LINE = (
+    'You are Mistral Small 3, a Large Language Model (LLM) created by Mistral AI, a French '
+    'startup headquartered in Paris.\n'
+    'Your knowledge base was last updated on 2023-10-01. The current date is '
+)
+_MISTRAL_SMALL_3_REST = (
+    '.\n'
+    '\n'
+    "When you're not sure about some information, you say that you don't have the information "
+    "and don't make up anything.\n"
+    "If the user's question is not clear, ambiguous, or does not provide enough context "
+    'for you to accurately answer the question, you do not try to answer it right away '
+    'and you rather ask the user to clarify their request (e.g. "What are some good restaurants '
+    'around me?" => "Where are you?" or "When is the next flight to Tokyo" => "Where do '
+    'you travel from?")'
+)
+_MISTRAL_SMALL_32_REST = (
+    '.\n'
+    '\n'
+    "When you're not sure about some information or when the user's request requires up-to-date "
+    'or specific data, you must use the available tools to fetch the information. Do not '
+    'hesitate to use tools whenever they can provide a more accurate or complete response. '
+    "If no relevant tools are available, then clearly state that you don't have the information "
+    'and avoid making up anything.\n'
+    '\n'
+    "If the user's question is not clear, ambiguous, or does not provide enough context "
+    'for you to accurately answer the question, you do not try to answer it right away '
+    'and you rather ask the user to clarify their request (e.g. "What are some good restaurants '
+    'around me?" => "Where are you?" or "When is the next flight to Tokyo" => "Where do '
+    'you travel from?").\n'
+    'You are always very attentive to dates, and when asked about information at specific '
+    'dates, you discard information that is at another date.\n'
+    'You follow these instructions in all languages, and always respond to the user in '
+    'the language they use or request.\n'
+    'Next sections describe the capabilities that you have.\n'
+    '\n'
+    '# WEB BROWSING INSTRUCTIONS\n'
+    '\n'
+    'You cannot perform any web search or access internet to open URLs, links etc. If '
+    'it seems like the user is expecting you to do so, you clarify the situation and ask '
+    'the user to copy paste the text directly in the chat.\n'
+    '\n'
+    '# MULTI-MODAL INSTRUCTIONS\n'
+    '\n'
+    'You have the ability to read images, but you cannot generate images. You also cannot '
+    'transcribe audio files or videos.\n'
+    'You cannot read nor transcribe audio files or videos.\n'
+    '\n'
+    '# TOOL CALLING INSTRUCTIONS\n'
+    '\n'
+    'You may have access to tools that you can use to fetch information or perform actions. '
+    'You must use these tools in the following situations:\n'
+    '\n'
+    '1. When the request requires up-to-date information.\n'
+    '2. When the request requires specific data that you do not have in your knowledge '
+    'base.\n'
+    '3. When the request involves actions that you cannot perform without tools.\n'
+    '\n'
+    'Always prioritize using tools to provide the most accurate and helpful response. '
+    'If tools are not available, inform the user that you cannot perform the requested '
+    'action at the moment.'
+)
+_GRANITE_THINKING = (
+    ' You are a helpful AI assistant.\n'
+    'Respond to every user query in a comprehensive and detailed way. You can write down '
+    'your thoughts and reasoning process before responding. In the thought process, engage '
+    'in a comprehensive cycle of analysis, summarization, exploration, reassessment, reflection, '
+    'backtracing, and iteration to develop well-considered thinking process. In the response '
+    'section, based on various attempts, explorations, and reflections from the thoughts '
+    'section, systematically present the final solution that you deem correct. The response '
+    'should summarize the thought process. Write your thoughts between <think></think> '
+    'and write your response between <response></response> for each user query.'
+)
+
+
+_MISTRAL_SYSTEM = Turn(prefix=("[SYSTEM_PROMPT]",), end=("[/SYSTEM_PROMPT]",))
+_MISTRAL_SMALL_ROLES = {
+    "user": Turn(prefix=("[INST]",), end=("[/INST]",)),
+    "system": _MISTRAL_SYSTEM,
+    "assistant": Turn(end=(EOS_CAT,), generated=True),
+}
+
+# The default system message carries today's date: `strftime_now("%Y-%m-%d")`. No generation prompt.
+MISTRAL_SMALL_3 = Format(
+    name="mistral-small-3",
+    source="mistralai--Mistral-Small-24B-Instruct-2501.jinja",
+    roles=_MISTRAL_SMALL_ROLES,
+    other=Reject("Only user, system and assistant roles are supported!"),
+    start=(BOS,),
+    system=SystemPolicy.LEAD,
+    system_turn=_MISTRAL_SYSTEM,
+    default_system=(_MISTRAL_SMALL_DATE_LINE, Date("%Y-%m-%d"), _MISTRAL_SMALL_3_REST),
+    variables=frozenset({"loop_messages", "system_message"}),
+)
+
+# 3.2 checks the alternation of every message (system ones included) before it prints anything; the
+# roles it rejects (or reads tool call ids of) are left to Jinja, so the checks keep their order.
+MISTRAL_SMALL_32 = Format(
+    name="mistral-small-3.2",
+    source="mistralai--Mistral-Small-3.2-24B-Instruct-2506.jinja",
+    roles=_MISTRAL_SMALL_ROLES,
+    other=DECLINE,
+    start=(BOS,),
+    system=SystemPolicy.LEAD,
+    system_turn=_MISTRAL_SYSTEM,
+    default_system=(_MISTRAL_SMALL_DATE_LINE, Date("%Y-%m-%d"), _MISTRAL_SMALL_32_REST),
+    alternation_error=(
+        "After the optional system message, conversation roles must alternate user/assistant/user/assistant/..."
+    ),
+    declined_keys=frozenset({"tool_calls"}),
+    variables=frozenset({"content", "tools"}),
+)
+
+
+def _granite(prefix: str, generated: bool = False) -> Turn:
+    return Turn(prefix=(prefix,), end=("<|end_of_text|>",), sep=("\n",), generated=generated)
+
+
+_GRANITE_PROMPT = ("<|start_of_role|>assistant<|end_of_role|>",)
+
+GRANITE30 = Format(
+    name="granite-3.0",
+    source="ibm-granite--granite-3.0-8b-instruct.jinja",
+    roles={
+        "system": _granite("<|start_of_role|>system<|end_of_role|>"),
+        "user": _granite("<|start_of_role|>user<|end_of_role|>"),
+        "assistant": _granite("<|start_of_role|>assistant<|end_of_role|>", generated=True),
+        "assistant_tool_call": _granite("<|start_of_role|>assistant<|end_of_role|><|tool_call|>"),
+        "tool_response": _granite("<|start_of_role|>tool_response<|end_of_role|>"),
+    },
+    other=SKIP,
+    generation_prompt=_GRANITE_PROMPT,  # `loop.last and add_generation_prompt`: after any last message
+    variables=frozenset({"tools"}),
+)
+
+_GRANITE_INTRO = ("Knowledge Cutoff Date: April 2024. Today's Date: ", Date("%B %d, %Y"), ". You are Granite, developed by IBM.")
+
+# The generation prompt is printed inside the loop, so a lone system message gets none.
+_GRANITE33_BASE = Format(
+    name="granite-3.3",
+    source="ibm-granite--granite-3.3-2b-instruct.jinja",
+    roles={"assistant": _granite("<|start_of_role|>assistant<|end_of_role|>", generated=True)},
+    other=Turn(prefix=("<|start_of_role|>", ROLE, "<|end_of_role|>"), end=("<|end_of_text|>",), sep=("\n",)),
+    system=SystemPolicy.LEAD,
+    system_turn=replace(
+        _granite("<|start_of_role|>system<|end_of_role|>"), last=(("<|end_of_text|>\n",), ("<|end_of_text|>\n",))
+    ),
+    default_system=(*_GRANITE_INTRO, " You are a helpful AI assistant."),
+    generation_prompt=_GRANITE_PROMPT,
+    variables=frozenset(
+        {"available_tools", "controls", "documents", "loop_messages", "system_message", "thinking", "tools"}
+    ),
+)
+
+# A true `thinking` variable changes the default system message.
+GRANITE33 = replace(
+    _GRANITE33_BASE,
+    switch=Switch(
+        "thinking", when=True, then=replace(_GRANITE33_BASE, default_system=(*_GRANITE_INTRO, _GRANITE_THINKING))
+    ),
+)
+
 FORMATS: dict[str, Format] = {
     fmt.name: fmt
     for fmt in (
         ALPACA,
         ALPHAMONARCH,
+        AYA,
         CHATML,
         COMMAND_R,
         DEEPSEEK_CODER,
+        DEEPSEEK_R1,
+        DEEPSEEK_R1_DISTILL,
         DEEPSEEK_V3,
         GEMMA,
         GEMMA2,
+        GEMMA3,
+        GRANITE30,
+        GRANITE33,
         H2O_DANUBE,
         HERMES_2_PRO,
         LLAMA2,
         LLAMA3,
         LLAMA31,
+        LLAMA32,
+        LLAMA32_VISION,
         MINICPM,
         MISTRAL_V1,
         MISTRAL_V1_GPTQ,
         MISTRAL_V2,
         MISTRAL_V3,
+        MISTRAL_SMALL_3,
+        MISTRAL_SMALL_32,
         OPENCHAT,
         ORCA_VICUNA,
         ORION,
@@ -631,6 +904,9 @@ FORMATS: dict[str, Format] = {
         QWEN2,
         QWEN2_VL,
         QWEN25,
+        QWEN3,
+        QWEN3_INSTRUCT,
+        QWQ,
         SMOLLM2,
         SOLAR,
         TULU3,

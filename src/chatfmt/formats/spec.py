@@ -7,8 +7,10 @@ caches and be compared; it holds no code, only text and a few closed choices (`T
 `SystemPolicy`), because every choice is something the builder must implement twice (C and Python).
 
 Text is written as a tuple of pieces: literal strings, `Token(...)` references to special tokens
-(resolved when a renderer is compiled, since tokens are inputs, not part of the format), and the `ROLE`
+(resolved when a renderer is compiled, since tokens are inputs, not part of the format), `Date(...)`
+(today's date as the template's `strftime_now` prints it, read once per render) and the `ROLE`
 placeholder (the message's role, for generic turns such as ChatML's `<|im_start|>{role}\\n`).
+A `Switch` names a boolean template variable (`enable_thinking`) and the format used when a call sets it.
 """
 
 from __future__ import annotations
@@ -21,11 +23,13 @@ from typing import Union
 __all__ = [
     "DECLINE",
     "ROLE",
+    "Date",
     "SKIP",
     "Format",
     "Reject",
     "RoleTable",
     "Rule",
+    "Switch",
     "SystemPolicy",
     "Text",
     "Token",
@@ -44,6 +48,13 @@ class Token:
 
     name: str
     required: bool = False
+
+
+@dataclass(frozen=True)
+class Date:
+    """Today's date as `strftime_now(format)` prints it: the clock is read once per render (see chatfmt.clock)."""
+
+    format: str
 
 
 class _Role:
@@ -65,7 +76,7 @@ class _Role:
 
 ROLE = _Role()
 
-Piece = Union[str, Token, _Role]
+Piece = Union[str, Token, Date, _Role]
 Text = tuple[Piece, ...]
 
 
@@ -76,6 +87,13 @@ class Transform(enum.Enum):
     TRIM = "trim"  # `| trim` or `.strip()`: Python str.strip(), Unicode whitespace
     JSON = "json"  # `| tojson` on a string: json.dumps(content, ensure_ascii=False)
     AFTER_THINK = "after_think"  # `content.split('</think>')[-1]` (DeepSeek drops past reasoning)
+    LSTRIP_NEWLINES = "lstrip_newlines"  # `content.lstrip('\\n')` (SmolLM3's assistant turns)
+    # QwQ: every message but the conversation's last prints `content.split('</think>')[-1].lstrip('\\n')`.
+    PAST_AFTER_THINK = "past_after_think"
+    # Qwen3: the reasoning (the message's reasoning field, else the text before `</think>` in the content)
+    # is printed in a `<think>` block for the last message and for messages after the last user query
+    # that have reasoning; every other message prints only the text after `</think>`.
+    THINK_BLOCK = "think_block"
 
 
 class SystemPolicy(enum.Enum):
@@ -91,6 +109,10 @@ class SystemPolicy(enum.Enum):
     REJECT: a first system message raises TemplateError(`system_error`) (Gemma 1).
     COLLECT: every system message, wherever it is, is joined with `collect_sep` and printed by
       `system_turn` before the loop; the loop itself skips them (DeepSeek-V3).
+    LAST: like COLLECT, but only the last system message is printed (DeepSeek-R1's Qwen distills).
+    INLINE: a first system message leaves the loop; `system_turn` prints it right after the prefix of
+      the first loop message, before that message's (separately transformed) content, and not at all
+      when it is the only message (Gemma 3).
     """
 
     TURN = "turn"
@@ -98,6 +120,8 @@ class SystemPolicy(enum.Enum):
     FOLD = "fold"
     REJECT = "reject"
     COLLECT = "collect"
+    LAST = "last"
+    INLINE = "inline"
 
 
 @dataclass(frozen=True)
@@ -163,6 +187,27 @@ Rule = Union[Turn, Reject, _Action]
 RoleTable = Union[Mapping[str, Rule], tuple[tuple[str, Rule], ...]]
 
 
+@dataclass(frozen=True)
+class Switch:
+    """A boolean template variable a call may pass (`enable_thinking=False`), read as the template reads it.
+
+    A call that passes `variable` as `when` renders `then` instead of the format that holds the switch;
+    absent, or passed as `not when`, it renders that format. Any value other than True or False is left
+    to Jinja (its truthiness or `is false` test is not worth mirroring). `then` has no switch of its own.
+    """
+
+    variable: str
+    when: bool
+    then: Format
+
+    def __post_init__(self) -> None:
+        if self.then.switch is not None:
+            raise ValueError("a switched format cannot switch again")
+
+
+_CONTEXT_TRANSFORMS = (Transform.PAST_AFTER_THINK, Transform.THINK_BLOCK)
+
+
 def _text_fields(obj: object, names: tuple[str, ...]) -> list[Text]:
     return [getattr(obj, name) for name in names]
 
@@ -189,7 +234,8 @@ class Format:
       that has one is not covered.
     variables: template variables besides messages, add_generation_prompt and the special tokens that
       the template reads (tools, date_string, ...). The compiled path assumes none of them is passed
-      (and that tools/documents are None); see `context_covered`.
+      (and that tools/documents are None); see `context_covered`. A switch's variable is among them.
+    switch: a boolean variable the compiled path handles itself (see `Switch`).
     """
 
     name: str
@@ -199,7 +245,7 @@ class Format:
     start: Text = ()
     system: SystemPolicy = SystemPolicy.TURN
     system_turn: Turn | None = None
-    default_system: str | None = None
+    default_system: str | Text | None = None
     system_error: str | None = None
     collect_sep: str = ""
     after_system: Text = ()
@@ -209,6 +255,7 @@ class Format:
     no_generation_prompt: Text = ()
     declined_keys: frozenset[str] = field(default_factory=frozenset)
     variables: frozenset[str] = field(default_factory=frozenset)
+    switch: Switch | None = None
 
     def __post_init__(self) -> None:
         roles: tuple[tuple[str, Rule], ...]
@@ -230,7 +277,7 @@ class Format:
         if isinstance(self.other, Turn) and (self.other.group_open or self.other.group_close):
             raise ValueError("groups are only supported for named roles")
         policy = self.system
-        if policy in (SystemPolicy.LEAD, SystemPolicy.FOLD, SystemPolicy.COLLECT):
+        if policy in (SystemPolicy.LEAD, SystemPolicy.FOLD, SystemPolicy.COLLECT, SystemPolicy.LAST, SystemPolicy.INLINE):
             if self.system_turn is None:
                 raise ValueError(f"system policy {policy.value} needs a system_turn")
             if ROLE in self.system_turn.prefix:
@@ -245,10 +292,18 @@ class Format:
             isinstance(rule, Turn) and rule.skip_empty for rule in (self.other, *(r for _, r in roles))
         ):
             raise ValueError("with system policy fold no turn may skip empty contents")
+        if policy is SystemPolicy.INLINE and any(
+            rule is SKIP or (isinstance(rule, Turn) and rule.skip_empty) for rule in (self.other, *(r for _, r in roles))
+        ):
+            raise ValueError("with system policy inline every role prints its turn (no SKIP, no skip_empty)")
         if policy is SystemPolicy.REJECT and self.system_error is None:
             raise ValueError("system policy reject needs a system_error")
-        if policy is SystemPolicy.COLLECT and self.rule_for("system") is not SKIP:
-            raise ValueError("with system policy collect the loop must SKIP system messages")
+        if policy in (SystemPolicy.COLLECT, SystemPolicy.LAST) and self.rule_for("system") is not SKIP:
+            raise ValueError(f"with system policy {policy.value} the loop must SKIP system messages")
+        if self.system_turn is not None and self.system_turn.transform in _CONTEXT_TRANSFORMS:
+            raise ValueError("a system turn cannot use a transform that depends on the conversation")
+        if self.switch is not None and self.switch.variable not in self.variables:
+            raise ValueError("a switch's variable is one the template reads: list it in variables")
         if policy is SystemPolicy.FOLD and self.system_turn is not None and self.system_turn.transform not in (
             Transform.NONE,
             Transform.TRIM,
@@ -268,9 +323,8 @@ class Format:
                 return rule
         return self.other
 
-    @property
-    def tokens(self) -> frozenset[str]:
-        """Names of the special tokens this format prints."""
+    def _texts(self) -> list[Text]:
+        """Every text of the format, for the token and date inventories."""
         texts: list[Text] = _text_fields(
             self, ("start", "after_system", "loop_prefix", "generation_prompt", "no_generation_prompt")
         )
@@ -282,7 +336,30 @@ class Format:
         for turn in turns:
             texts += _text_fields(turn, ("prefix", "end", "sep", "group_open", "group_close"))
             texts += list(turn.last or ())
-        return frozenset(piece.name for text in texts for piece in text if isinstance(piece, Token))
+        if isinstance(self.default_system, tuple):
+            texts.append(self.default_system)
+        return texts
+
+    @property
+    def tokens(self) -> frozenset[str]:
+        """Names of the special tokens this format (or its switched variant) prints."""
+        names = frozenset(piece.name for text in self._texts() for piece in text if isinstance(piece, Token))
+        return names | (self.switch.then.tokens if self.switch is not None else frozenset())
+
+    @property
+    def dates(self) -> tuple[str, ...]:
+        """The strftime formats of the `Date` pieces this format prints (not its switched variant's), sorted."""
+        return tuple(sorted({piece.format for text in self._texts() for piece in text if isinstance(piece, Date)}))
+
+    @property
+    def dynamic(self) -> bool:
+        """Whether a render depends on more than the messages: the clock or a switch."""
+        return self.switch is not None or bool(self.dates)
+
+    @property
+    def handled(self) -> frozenset[str]:
+        """Template variables a call may pass and still be rendered by the compiled path (the switch's)."""
+        return frozenset() if self.switch is None else frozenset({self.switch.variable})
 
     def context_covered(
         self, tools: object = None, documents: object = None, kwargs: Mapping[str, object] | None = None
@@ -299,4 +376,5 @@ class Format:
             return False
         if documents is not None and "documents" in self.variables:
             return False
-        return not any(name in self.variables for name in kwargs)
+        handled = self.handled
+        return not any(name in self.variables and name not in handled for name in kwargs)
