@@ -188,7 +188,7 @@ class Template:
     ) -> str:
         """Which engine `render` would use for this call, "compiled" or "jinja", for debugging and tests."""
         route = self._route(chat_template, tools, documents, continue_final_message, template_kwargs)
-        return "compiled" if route is not None and route.renderer.covers(messages) else "jinja"
+        return "compiled" if route is not None and route.renderer.covers(messages, template_kwargs) else "jinja"
 
     def relabelled(self, *, name: str | None, origin: Origin) -> Template:
         """The same template (sources, tokens, limits, compiled routes) under another name and origin."""
@@ -278,7 +278,7 @@ class Template:
         else:
             route = self._route(chat_template, tools, documents, continue_final_message, template_kwargs)
         if route is not None:
-            text = route.renderer.render(messages, add_generation_prompt)
+            text = route.renderer.render(messages, add_generation_prompt, template_kwargs)
             if text is not None:
                 return text
         call, (cleaned,) = self._start(
@@ -321,7 +321,7 @@ class Template:
         if route is None:
             return self._jinja_batch(conversations, **options)
         try:
-            results = route.renderer.render_batch(conversations, add_generation_prompt)
+            results = route.renderer.render_batch(conversations, add_generation_prompt, template_kwargs)
         except Exception:
             # Some conversation raised: render in order so the first failing one raises, as transformers would.
             return [
@@ -360,7 +360,7 @@ class Template:
         """The prompt plus where each message's content and each generation block is (see `RenderedSpans`)."""
         route = self._route(chat_template, tools, documents, continue_final_message, template_kwargs)
         if route is not None:
-            spanned = route.renderer.render_spans(messages, add_generation_prompt)
+            spanned = route.renderer.render_spans(messages, add_generation_prompt, template_kwargs)
             if spanned is not None:
                 return _compiled_spans(messages, *spanned)
         call, (cleaned,) = self._start(
@@ -390,12 +390,16 @@ class _CompiledRoute:
         self.reads = template_variables(source)
 
     def covers_call(self, tools: Any, documents: Any, template_kwargs: Mapping[str, Any]) -> bool:
-        """Whether the call's context is what the format assumes: no variable the template reads is passed."""
+        """Whether the call's context is what the format assumes: no variable the template reads is passed,
+        except those the renderer handles itself (`renderer.handled`, read from the kwargs it is given)."""
         if tools is not None and "tools" in self.reads:
             return False
         if documents is not None and "documents" in self.reads:
             return False
-        return not template_kwargs or self.reads.isdisjoint(template_kwargs)
+        if not template_kwargs:
+            return True
+        handled = self.renderer.handled
+        return self.reads.isdisjoint(name for name in template_kwargs if name not in handled)
 
 
 def _compiled_spans(messages: Conversation, text: str, content: list, generation: list) -> RenderedSpans:

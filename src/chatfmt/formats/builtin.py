@@ -59,6 +59,10 @@ BUILTINS: tuple[BuiltinFormat, ...] = (
         _llama_tokens("<｜begin▁of▁sentence｜>", "<|EOT|>"), aliases=("deepseek-coder-instruct",),
     ),
     BuiltinFormat(
+        "deepseek-coder-v2", "deepseek-ai/DeepSeek-Coder-V2-Instruct", "deepseek-ai--DeepSeek-Coder-V2-Instruct.jinja",
+        _llama_tokens("<｜begin▁of▁sentence｜>", "<｜end▁of▁sentence｜>"), aliases=("deepseek-coder-v2-instruct",),
+    ),
+    BuiltinFormat(
         "deepseek-r1", "deepseek-ai/DeepSeek-R1", "deepseek-ai--DeepSeek-R1.jinja",
         _llama_tokens("<｜begin▁of▁sentence｜>", "<｜end▁of▁sentence｜>"), aliases=("deepseek-reasoner",),
     ),
@@ -71,6 +75,10 @@ BUILTINS: tuple[BuiltinFormat, ...] = (
         _llama_tokens("<｜begin▁of▁sentence｜>", "<｜end▁of▁sentence｜>"), aliases=("deepseek3",),
     ),
     BuiltinFormat(
+        "exaone-3.5", "LGAI-EXAONE/EXAONE-3.5-7.8B-Instruct", "LGAI-EXAONE--EXAONE-3.5-7.8B-Instruct.jinja",
+        {"bos_token": "[BOS]", "eos_token": "[|endofturn|]"}, aliases=("exaone",),
+    ),
+    BuiltinFormat(
         "gemma", "google/gemma-7b-it", "google--gemma-7b-it.jinja",
         _llama_tokens("<bos>", "<eos>"), aliases=("gemma-1", "gemma-it"),
     ),
@@ -81,6 +89,9 @@ BUILTINS: tuple[BuiltinFormat, ...] = (
     BuiltinFormat(
         "gemma-3", "google/gemma-3-4b-it", "google--gemma-3-4b-it.jinja",
         _llama_tokens("<bos>", "<eos>"), aliases=("gemma3", "gemma-3-it"),
+    ),
+    BuiltinFormat(
+        "glm-edge", "THUDM/glm-edge-1.5b-chat", "THUDM--glm-edge-1.5b-chat.jinja", {}, aliases=("glm-edge-chat",),
     ),
     BuiltinFormat(
         "granite-3.0", "ibm-granite/granite-3.0-8b-instruct", "ibm-granite--granite-3.0-8b-instruct.jinja",
@@ -117,6 +128,9 @@ BUILTINS: tuple[BuiltinFormat, ...] = (
     BuiltinFormat(
         "llama-3.2-vision", "meta-llama/Llama-3.2-11B-Vision-Instruct", "meta-llama--Llama-3.2-11B-Vision-Instruct.jinja",
         _llama_tokens("<|begin_of_text|>", "<|eot_id|>"), aliases=("llama3.2-vision",),
+    ),
+    BuiltinFormat(
+        "megrez", "Infinigence/Megrez-3B-Instruct", "Infinigence--Megrez-3B-Instruct.jinja", {}, aliases=("megrez-3b",),
     ),
     BuiltinFormat(
         "minicpm", "indischepartij/MiniCPM-3B-OpenHermes-2.5-v2", "indischepartij--MiniCPM-3B-OpenHermes-2.5-v2.jinja",
@@ -176,6 +190,10 @@ BUILTINS: tuple[BuiltinFormat, ...] = (
     BuiltinFormat(
         "phi-3.5", "microsoft/Phi-3.5-mini-instruct", "microsoft--Phi-3.5-mini-instruct.jinja",
         _llama_tokens("<s>", "<|endoftext|>"), aliases=("phi3.5", "phi-3.5-mini"),
+    ),
+    BuiltinFormat(
+        "phi-3.5-vision", "microsoft/Phi-3.5-vision-instruct", "microsoft--Phi-3.5-vision-instruct.jinja",
+        _llama_tokens("<s>", "<|endoftext|>"), aliases=("phi3.5-vision",),
     ),
     BuiltinFormat(
         "phi-4", "microsoft/phi-4", "microsoft--phi-4.jinja",

@@ -861,6 +861,71 @@ GRANITE33 = replace(
     ),
 )
 
+# --- Small templates close to existing formats ----------------------------------------------------
+
+# `<|assistant|>` closes every prompt, with or without add_generation_prompt.
+GLM_EDGE = Format(
+    name="glm-edge",
+    source="THUDM--glm-edge-1.5b-chat.jinja",
+    roles={
+        "system": Turn(prefix=("<|system|>\n",)),
+        "user": Turn(prefix=("<|user|>\n",)),
+        "assistant": Turn(prefix=("<|assistant|>\n",), generated=True),
+    },
+    other=SKIP,
+    generation_prompt=("<|assistant|>",),
+    no_generation_prompt=("<|assistant|>",),
+)
+
+DEEPSEEK_CODER_V2 = Format(
+    name="deepseek-coder-v2",
+    source="deepseek-ai--DeepSeek-Coder-V2-Instruct.jinja",
+    roles={
+        "user": Turn(prefix=("User: ",), end=("\n\n",)),
+        "assistant": Turn(prefix=("Assistant: ",), end=(EOS_CAT,), generated=True),
+        "system": Turn(end=("\n\n",)),
+    },
+    other=SKIP,
+    start=(BOS,),
+    generation_prompt=("Assistant:",),
+)
+
+# No generation prompt after an assistant message (`messages[-1]['role'] != 'assistant'`).
+PHI35_VISION = Format(
+    name="phi-3.5-vision",
+    source="microsoft--Phi-3.5-vision-instruct.jinja",
+    roles={"assistant": replace(_PHI_ASSISTANT, last=(("<|end|>\n",), ("<|end|>\n",)))},
+    other=Turn(prefix=("<|", ROLE, "|>\n"), end=_PHI_END, sep=("\n",)),
+    generation_prompt=("<|assistant|>\n",),
+)
+
+# A conversation that does not open with a system message gets an empty system turn; user turns end
+# with a newline only.
+EXAONE35 = Format(
+    name="exaone-3.5",
+    source="LGAI-EXAONE--EXAONE-3.5-7.8B-Instruct.jinja",
+    roles={
+        "user": Turn(prefix=("[|user|]",), end=("\n",)),
+        "assistant": Turn(prefix=("[|assistant|]",), end=("[|endofturn|]",), sep=("\n",), generated=True),
+    },
+    other=Turn(prefix=("[|", ROLE, "|]"), end=("[|endofturn|]",), sep=("\n",)),
+    system=SystemPolicy.LEAD,
+    system_turn=Turn(prefix=("[|system|]",), end=("[|endofturn|]",), sep=("\n",)),
+    default_system="",
+    generation_prompt=("[|assistant|]",),
+)
+
+MEGREZ = Format(
+    name="megrez",
+    source="Infinigence--Megrez-3B-Instruct.jinja",
+    roles={"assistant": Turn(prefix=("<|role_start|>assistant<|role_end|>",), end=("<|turn_end|>",), generated=True)},
+    other=Turn(prefix=("<|role_start|>", ROLE, "<|role_end|>"), end=("<|turn_end|>",)),
+    system=SystemPolicy.LEAD,
+    system_turn=Turn(prefix=("<|role_start|>system<|role_end|>",), end=("<|turn_end|>",)),
+    default_system="你是Megrez-3B-Instruct，将针对用户的问题给出详细的、积极的回答。",
+    generation_prompt=("<|role_start|>assistant<|role_end|>",),
+)
+
 FORMATS: dict[str, Format] = {
     fmt.name: fmt
     for fmt in (
@@ -870,14 +935,18 @@ FORMATS: dict[str, Format] = {
         CHATML,
         COMMAND_R,
         DEEPSEEK_CODER,
+        DEEPSEEK_CODER_V2,
         DEEPSEEK_R1,
         DEEPSEEK_R1_DISTILL,
         DEEPSEEK_V3,
         GEMMA,
         GEMMA2,
         GEMMA3,
+        GLM_EDGE,
         GRANITE30,
         GRANITE33,
+        EXAONE35,
+        MEGREZ,
         H2O_DANUBE,
         HERMES_2_PRO,
         LLAMA2,
@@ -899,6 +968,7 @@ FORMATS: dict[str, Format] = {
         PHI3_MEDIUM,
         PHI3_SMALL,
         PHI35,
+        PHI35_VISION,
         PHI4,
         QWEN15,
         QWEN2,

@@ -5,8 +5,9 @@ A template is recognised by a fingerprint of its source, normalised only in ways
 render identically by construction. A recognised format is then confirmed by probe renders against the
 Jinja engine, chosen where near-miss templates differ (empty and whitespace content, system first,
 absent or late, assistant first, repeated roles, unknown roles, generation prompt on and off,
-non-ASCII and special-token-looking text). Any difference, in text or in what raises, and the
-template stays on the Jinja path.
+non-ASCII and special-token-looking text), with each switch variable the format handles absent,
+true and false, and with the clock fixed for the whole comparison. Any difference, in text or in what
+raises, and the template stays on the Jinja path.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
 
+from .. import clock
 from .builtin import BUILTINS
 from .spec import Format
 
@@ -81,19 +83,25 @@ def _outcome(render: Callable[[], Any]) -> Any:
         return (type(exc), str(exc))
 
 
-def confirmed_by_probes(renderer: Any, jinja_render: Callable[[list[dict[str, str]], bool], str]) -> bool:
+JinjaRender = Callable[[list[dict[str, str]], bool, dict[str, Any]], str]
+
+
+def confirmed_by_probes(renderer: Any, jinja_render: JinjaRender) -> bool:
     """True when the renderer agrees with Jinja exactly (text or error) on every probe it does not decline,
     and declines at most half of them (a renderer that declines everything proves nothing)."""
     compared = declined = 0
-    for conversation in _probe_conversations():
-        for add_generation_prompt in (False, True):
-            fast = _outcome(lambda: renderer.render(conversation, add_generation_prompt))
-            if fast is None:
-                declined += 1
-                continue
-            if fast != _outcome(lambda: jinja_render(conversation, add_generation_prompt)):
-                return False
-            compared += 1
+    settings = [{}, *({name: value} for name in sorted(renderer.handled) for value in (True, False))]
+    with clock.fixed_clock(clock.now()):  # both sides print the same date
+        for variables in settings:
+            for conversation in _probe_conversations():
+                for add_generation_prompt in (False, True):
+                    fast = _outcome(lambda: renderer.render(conversation, add_generation_prompt, variables))
+                    if fast is None:
+                        declined += 1
+                        continue
+                    if fast != _outcome(lambda: jinja_render(conversation, add_generation_prompt, variables)):
+                        return False
+                    compared += 1
     return compared >= declined
 
 
@@ -105,7 +113,8 @@ def _confirmed_renderer(source: str, tokens: tuple[tuple[str, str], ...], fmt: F
     reference = Template(source, special_tokens=dict(tokens), compiled=False)
     renderer = compile_format(fmt, dict(tokens))
     agrees = confirmed_by_probes(
-        renderer, lambda conversation, agp: reference.render(conversation, add_generation_prompt=agp)
+        renderer,
+        lambda conversation, agp, variables: reference.render(conversation, add_generation_prompt=agp, **variables),
     )
     return renderer if agrees else None
 
