@@ -7,6 +7,7 @@ same string either way, only faster.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -359,7 +360,7 @@ class Template:
     ) -> RenderedSpans:
         """The prompt plus where each message's content and each generation block is (see `RenderedSpans`)."""
         route = self._route(chat_template, tools, documents, continue_final_message, template_kwargs)
-        if route is not None:
+        if route is not None and route.spans:
             spanned = route.renderer.render_spans(messages, add_generation_prompt, template_kwargs)
             if spanned is not None:
                 return _compiled_spans(messages, *spanned)
@@ -379,15 +380,20 @@ class Template:
 
 
 class _CompiledRoute:
-    """A compiled renderer for one source, and the variables that source reads (which send a call to Jinja)."""
+    """A compiled renderer for one source, and the variables that source reads (which send a call to Jinja).
 
-    __slots__ = ("reads", "renderer")
+    `spans`: whether the renderer's spans are the source's. A source with `{% generation %}` blocks
+    marks its own generation spans, so its render_spans calls stay on the Jinja path.
+    """
+
+    __slots__ = ("reads", "renderer", "spans")
 
     def __init__(self, renderer: Any, source: str) -> None:
         from .jinja.environment import template_variables
 
         self.renderer = renderer
         self.reads = template_variables(source)
+        self.spans = _GENERATION_TAG.search(source) is None
 
     def covers_call(self, tools: Any, documents: Any, template_kwargs: Mapping[str, Any]) -> bool:
         """Whether the call's context is what the format assumes: no variable the template reads is passed,
@@ -400,6 +406,9 @@ class _CompiledRoute:
             return True
         handled = self.renderer.handled
         return self.reads.isdisjoint(name for name in template_kwargs if name not in handled)
+
+
+_GENERATION_TAG = re.compile(r"\{%[-+]?\s*generation\b")
 
 
 def _compiled_spans(messages: Conversation, text: str, content: list, generation: list) -> RenderedSpans:

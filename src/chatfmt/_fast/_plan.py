@@ -20,7 +20,7 @@ from ..formats.spec import DECLINE, ROLE, SKIP, Date, Format, Reject, Rule, Syst
 
 # Turn kinds and transforms as small ints, for the C builder's switch statements.
 TURN, SKIPPED, REJECTED, DECLINED = 0, 1, 2, 3
-T_NONE, T_TRIM, T_JSON, T_AFTER_THINK, T_LSTRIP_NEWLINES, T_PAST_AFTER_THINK, T_THINK_BLOCK = 0, 1, 2, 3, 4, 5, 6
+T_NONE, T_TRIM, T_JSON, T_AFTER_THINK, T_LSTRIP_NEWLINES, T_PAST_AFTER_THINK, T_THINK_BLOCK, T_RSTRIP = range(8)
 SYS_TURN, SYS_LEAD, SYS_FOLD, SYS_REJECT, SYS_COLLECT, SYS_LAST, SYS_INLINE = 0, 1, 2, 3, 4, 5, 6
 
 _TRANSFORMS = {
@@ -31,6 +31,7 @@ _TRANSFORMS = {
     Transform.LSTRIP_NEWLINES: T_LSTRIP_NEWLINES,
     Transform.PAST_AFTER_THINK: T_PAST_AFTER_THINK,
     Transform.THINK_BLOCK: T_THINK_BLOCK,
+    Transform.RSTRIP: T_RSTRIP,
 }
 _POLICIES = {
     SystemPolicy.TURN: SYS_TURN,
@@ -94,6 +95,8 @@ class Plan:
     other: PlanTurn
     declined_keys: tuple[str, ...]
     query_scan: bool  # some turn prints a think block, which depends on where the last user query is
+    default_if_empty: bool
+    declined_system_text: tuple[str, ...]
 
 
 def resolve_text(text: Text, tokens: Mapping[str, object]) -> str | None:
@@ -232,6 +235,8 @@ def build_plan(fmt: Format, tokens: Mapping[str, object]) -> Plan:
         other=other,
         declined_keys=tuple(sorted(fmt.declined_keys)),
         query_scan=any(turn.transform == T_THINK_BLOCK for turn in (*turns, other)),
+        default_if_empty=fmt.default_if_empty,
+        declined_system_text=fmt.declined_system_text,
     )
 
 

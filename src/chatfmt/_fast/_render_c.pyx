@@ -181,6 +181,7 @@ cdef enum:
     T_LSTRIP_NEWLINES = 4
     T_PAST_AFTER_THINK = 5
     T_THINK_BLOCK = 6
+    T_RSTRIP = 7
 cdef enum:
     SYS_TURN = 0
     SYS_LEAD = 1
@@ -194,7 +195,7 @@ for _name, _value in {
     "TURN": TURN, "SKIPPED": SKIPPED, "REJECTED": REJECTED, "DECLINED": DECLINED,
     "T_NONE": T_NONE, "T_TRIM": T_TRIM, "T_JSON": T_JSON, "T_AFTER_THINK": T_AFTER_THINK,
     "T_LSTRIP_NEWLINES": T_LSTRIP_NEWLINES, "T_PAST_AFTER_THINK": T_PAST_AFTER_THINK,
-    "T_THINK_BLOCK": T_THINK_BLOCK,
+    "T_THINK_BLOCK": T_THINK_BLOCK, "T_RSTRIP": T_RSTRIP,
     "SYS_TURN": SYS_TURN, "SYS_LEAD": SYS_LEAD, "SYS_FOLD": SYS_FOLD, "SYS_REJECT": SYS_REJECT,
     "SYS_COLLECT": SYS_COLLECT, "SYS_LAST": SYS_LAST, "SYS_INLINE": SYS_INLINE,
 }.items():
@@ -330,6 +331,8 @@ cdef class Renderer:
     cdef int _ndeclined
     cdef bint _may_raise  # the format has a system rejection, an alternation check or a rejected role
     cdef bint _query_scan
+    cdef bint _default_if_empty
+    cdef tuple _declined_system_text
     cdef dict _variants  # a dynamic format's static variants by variant_key; None for a static format
 
     def __cinit__(self, fmt, special_tokens=None):
@@ -343,6 +346,8 @@ cdef class Renderer:
         plan = build_plan(static_variant(fmt, (False, ("",) * len(fmt.dates))) if fmt.dynamic else fmt, self._tokens)
         self._plan = plan
         self._query_scan = plan.query_scan
+        self._default_if_empty = plan.default_if_empty
+        self._declined_system_text = plan.declined_system_text
         self._usable = plan.usable
         self._policy = plan.system
         _view(plan.start, &self._start)
@@ -456,6 +461,10 @@ cdef class Renderer:
                 if reasoning is NOT_TEXT:
                     return 0
                 items[i].reasoning = _own(scratch, reasoning)
+        if self._declined_system_text and self._policy == SYS_LEAD and items[0].turn.is_system:
+            for text in self._declined_system_text:
+                if text in <object>items[0].content:
+                    return 0
         if self._policy == SYS_FOLD and n > 1 and items[0].turn.is_system:
             if items[1].turn.transform != T_NONE and items[1].turn.transform != T_TRIM:
                 return 0
@@ -487,6 +496,8 @@ cdef class Renderer:
             return _json_dumps(<object>content, ensure_ascii=False)
         if transform == T_LSTRIP_NEWLINES:
             return (<str>content).lstrip(NEWLINE)
+        if transform == T_RSTRIP:
+            return (<str>content).rstrip()
         if transform == T_AFTER_THINK:
             at = PyUnicode_Find(<object>content, THINK_END, 0, n, -1)
             if at < 0:
@@ -559,7 +570,8 @@ cdef class Renderer:
         _acc(&self._start, &total, &maxc)
         if policy == SYS_LEAD and has_system:
             cf_view(_own(scratch, self._transform(st.transform, items[0].content)), &sys_piece)
-            has_sys_piece = True
+            has_sys_piece = sys_piece.len > 0 or not self._default_if_empty  # else it prints the default
+        if has_sys_piece and policy == SYS_LEAD:
             if n == 1:  # the system message is the last one: its tail ends the prompt
                 sys_tail = &st.last[agp]
                 after_system = &self._empty

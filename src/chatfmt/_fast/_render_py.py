@@ -30,6 +30,7 @@ from ._plan import (
     T_LSTRIP_NEWLINES,
     T_NONE,
     T_PAST_AFTER_THINK,
+    T_RSTRIP,
     T_THINK_BLOCK,
     T_TRIM,
     Plan,
@@ -63,6 +64,8 @@ def _apply(transform: int, content: str) -> str:
         return json.dumps(content, ensure_ascii=False)
     if transform == T_LSTRIP_NEWLINES:
         return content.lstrip("\n")
+    if transform == T_RSTRIP:
+        return content.rstrip()
     return content.split("</think>")[-1]  # T_AFTER_THINK
 
 
@@ -157,6 +160,8 @@ class Renderer:
                 if reasoning is NOT_TEXT:
                     return None
             items.append((turn, role, content, reasoning))
+        if plan.system == SYS_LEAD and items[0][0].is_system and any(t in items[0][2] for t in plan.declined_system_text):
+            return None
         if plan.system == SYS_FOLD and items[0][0].is_system and len(items) > 1:
             target = items[1][0]
             if target.transform not in (T_NONE, T_TRIM):
@@ -206,17 +211,23 @@ class Renderer:
             return at
 
         st = plan.system_turn
+        lead = None  # the first system message as LEAD prints it; None when it prints the default
         if policy == SYS_LEAD and has_system:
             assert st is not None
+            lead = _apply(st.transform, items[0][2])
+            if not lead and plan.default_if_empty:
+                lead = None
+        if lead is not None:
+            assert st is not None
             put(st.head)
-            piece = _apply(st.transform, items[0][2])
+            piece = lead
             at = put(piece)
             content_spans[0] = (at, at + len(piece))
             if n == 1:  # the system message is the last one: its tail ends the prompt
                 put(st.last_gen if add_generation_prompt else st.last_nogen)
                 return "".join(out), content_spans, generation_spans
             put(st.tail)
-        elif policy == SYS_LEAD and plan.default_block is not None:
+        elif policy == SYS_LEAD and plan.default_block is not None:  # no first system message, or an empty one
             put(plan.default_block)
         elif policy == SYS_TURN and plan.default_block is not None and not any(it[0].is_system for it in items):
             put(plan.default_block)

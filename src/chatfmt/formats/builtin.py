@@ -234,6 +234,10 @@ BUILTINS: tuple[BuiltinFormat, ...] = (
         aliases=("smollm-2",),
     ),
     BuiltinFormat(
+        "smollm3", "HuggingFaceTB/SmolLM3-3B", "HuggingFaceTB--SmolLM3-3B.jinja",
+        {"eos_token": "<|im_end|>", "pad_token": "<|im_end|>"}, aliases=("smollm-3",),
+    ),
+    BuiltinFormat(
         "solar", "upstage/SOLAR-10.7B-Instruct-v1.0", "upstage--SOLAR-10.7B-Instruct-v1.0.jinja",
         _llama_tokens("<s>", "</s>"), aliases=("solar-instruct",),
     ),

@@ -926,6 +926,84 @@ MEGREZ = Format(
     generation_prompt=("<|role_start|>assistant<|role_end|>",),
 )
 
+_SMOLLM3_THINKING_SYSTEM = (
+    'You are a helpful AI assistant named SmolLM, trained by Hugging Face. Your role as an '
+    'assistant involves thoroughly exploring questions through a systematic thinking process '
+    'before providing the final precise and accurate solutions. This requires engaging in a '
+    'comprehensive cycle of analysis, summarizing, exploration, reassessment, reflection, backtracking, '
+    'and iteration to develop well-considered thinking process. Please structure your response '
+    'into two main sections: Thought and Solution using the specified format: <think> Thought '
+    'section </think> Solution section. In the Thought section, detail your reasoning process '
+    'in steps. Each step should include detailed considerations such as analysing questions, '
+    'summarizing relevant findings, brainstorming new ideas, verifying the accuracy of the '
+    'current steps, refining any errors, and revisiting previous steps. In the Solution section, '
+    'based on various attempts, explorations, and reflections from the Thought section, systematically '
+    'present the final solution that you deem correct. The Solution section should be logical, '
+    'accurate, and concise and detail necessary steps needed to reach the conclusion.'
+)
+_SMOLLM3_SYSTEM = 'You are a helpful AI assistant named SmolLM, trained by Hugging Face.'
+
+
+
+def _smollm3_header(mode: str) -> Turn:
+    """The system block: metadata with today's date, then the custom instructions (never closed: the
+    template prints `<|im_end|>` there only when tools are listed)."""
+    return Turn(
+        prefix=(
+            "<|im_start|>system\n## Metadata\n\nKnowledge Cutoff Date: June 2025\nToday Date: ",
+            Date("%d %B %Y"),
+            f"\nReasoning Mode: {mode}\n\n## Custom Instructions\n\n",
+        ),
+        end=("\n\n",),
+        transform=Transform.RSTRIP,
+    )
+
+
+def _smollm3(mode: str, assistant_prefix: str, default_system: str) -> Format:
+    return Format(
+        name="smollm3",
+        source="HuggingFaceTB--SmolLM3-3B.jinja",
+        roles={
+            "user": _chatml("<|im_start|>user\n"),
+            "tool": _chatml("<|im_start|>user\n"),
+            "assistant": replace(_chatml(assistant_prefix, generated=True), transform=Transform.LSTRIP_NEWLINES),
+        },
+        other=SKIP,
+        system=SystemPolicy.LEAD,
+        system_turn=_smollm3_header(mode),
+        default_system=default_system,
+        default_if_empty=True,
+        # The template reads commands out of the system message; those conversations go to Jinja.
+        declined_system_text=("/think", "/no_think", "/system_override"),
+        generation_prompt=(assistant_prefix,),
+        variables=frozenset(
+            {
+                "custom_instructions",
+                "enable_thinking",
+                "ns",
+                "python_tool_string",
+                "python_tools",
+                "reasoning_mode",
+                "system_message",
+                "today",
+                "tools",
+                "xml_tool_string",
+                "xml_tools",
+            }
+        ),
+    )
+
+
+# `enable_thinking` defaults to true; a false one switches to /no_think and an empty think block.
+SMOLLM3 = replace(
+    _smollm3("/think", "<|im_start|>assistant\n", _SMOLLM3_THINKING_SYSTEM),
+    switch=Switch(
+        "enable_thinking",
+        when=False,
+        then=_smollm3("/no_think", "<|im_start|>assistant\n<think>\n\n</think>\n", _SMOLLM3_SYSTEM),
+    ),
+)
+
 FORMATS: dict[str, Format] = {
     fmt.name: fmt
     for fmt in (
@@ -978,6 +1056,7 @@ FORMATS: dict[str, Format] = {
         QWEN3_INSTRUCT,
         QWQ,
         SMOLLM2,
+        SMOLLM3,
         SOLAR,
         TULU3,
         VICUNA,

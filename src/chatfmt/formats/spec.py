@@ -85,6 +85,7 @@ class Transform(enum.Enum):
 
     NONE = "none"
     TRIM = "trim"  # `| trim` or `.strip()`: Python str.strip(), Unicode whitespace
+    RSTRIP = "rstrip"  # `.rstrip()`: Python str.rstrip()
     JSON = "json"  # `| tojson` on a string: json.dumps(content, ensure_ascii=False)
     AFTER_THINK = "after_think"  # `content.split('</think>')[-1]` (DeepSeek drops past reasoning)
     LSTRIP_NEWLINES = "lstrip_newlines"  # `content.lstrip('\\n')` (SmolLM3's assistant turns)
@@ -236,6 +237,10 @@ class Format:
       the template reads (tools, date_string, ...). The compiled path assumes none of them is passed
       (and that tools/documents are None); see `context_covered`. A switch's variable is among them.
     switch: a boolean variable the compiled path handles itself (see `Switch`).
+    default_if_empty: LEAD only: a first system message whose content is empty once transformed prints
+      `default_system` instead (SmolLM3's `{% if custom_instructions %}`).
+    declined_system_text: LEAD only: a first system message containing any of these is declined, because
+      the template reads commands out of it (SmolLM3's `/no_think`).
     """
 
     name: str
@@ -256,6 +261,8 @@ class Format:
     declined_keys: frozenset[str] = field(default_factory=frozenset)
     variables: frozenset[str] = field(default_factory=frozenset)
     switch: Switch | None = None
+    default_if_empty: bool = False
+    declined_system_text: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         roles: tuple[tuple[str, Rule], ...]
@@ -302,6 +309,10 @@ class Format:
             raise ValueError(f"with system policy {policy.value} the loop must SKIP system messages")
         if self.system_turn is not None and self.system_turn.transform in _CONTEXT_TRANSFORMS:
             raise ValueError("a system turn cannot use a transform that depends on the conversation")
+        if (self.default_if_empty or self.declined_system_text) and policy is not SystemPolicy.LEAD:
+            raise ValueError("default_if_empty and declined_system_text need system policy lead")
+        if self.default_if_empty and (self.default_system is None or self.system_turn.last is not None):  # type: ignore[union-attr]
+            raise ValueError("default_if_empty needs a default_system and a system turn without a last tail")
         if self.switch is not None and self.switch.variable not in self.variables:
             raise ValueError("a switch's variable is one the template reads: list it in variables")
         if policy is SystemPolicy.FOLD and self.system_turn is not None and self.system_turn.transform not in (
