@@ -23,8 +23,10 @@ import pytest
 from fast_conftest_fixture import extensions_required, fast_impl  # noqa: F401 - the fixture
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from oracle import FIXED_NOW, hf_fixed_clock
 from transformers.utils.chat_template_utils import _compile_jinja_template, render_jinja_template
 
+import chatfmt
 from chatfmt import _fast
 from chatfmt._fast import _reasoning, _render_py
 from chatfmt.formats.definitions import FORMATS
@@ -42,6 +44,13 @@ DECLINED = "declined"
 Outcome = Any  # a string, an exception, or DECLINED
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _both_clocks_fixed() -> Any:
+    """Dated formats (Llama 3.2, Mistral Small, Granite 3.3, SmolLM3) print the same day on both sides."""
+    with hf_fixed_clock(), chatfmt.fixed_clock(FIXED_NOW):
+        yield
+
+
 def reference(name: str, messages: object, agp: bool, tokens: dict[str, str], **extra: Any) -> Outcome:
     try:
         rendered, _ = render_jinja_template(
@@ -52,9 +61,9 @@ def reference(name: str, messages: object, agp: bool, tokens: dict[str, str], **
     return rendered[0]
 
 
-def ours(renderer: Any, messages: object, agp: bool) -> Outcome:
+def ours(renderer: Any, messages: object, agp: bool, variables: dict[str, Any] | None = None) -> Outcome:
     try:
-        out = renderer.render(messages, agp)
+        out = renderer.render(messages, agp, variables)
     except Exception as exc:
         return exc
     return DECLINED if out is None else out
@@ -141,7 +150,7 @@ def test_corpus_contexts(fast_impl, name: str, context: Path) -> None:
     fmt = FORMATS[name]
     if not fmt.context_covered(tools=tools, documents=documents, kwargs=ctx):
         pytest.skip("the context sets a variable the template reads: Jinja renders it")
-    got = ours(fast_impl.Renderer(fmt, toks), messages, agp)
+    got = ours(fast_impl.Renderer(fmt, toks), messages, agp, ctx)  # ctx holds only variables it handles
     assert_same(got, reference(name, messages, agp, toks, tools=tools, documents=documents, **ctx))
     plain = all(type(m.get("content")) is str and set(m) <= {"role", "content"} for m in messages)
     roles = {m["role"] for m in messages}
