@@ -5,7 +5,7 @@ that does not depend on the conversation: which tokens are defined, which turns 
 pieces merged so that a message costs at most three copies (head, content, tail).
 
 A dynamic format (one with `Date` pieces or a `Switch`) is rendered through static variants: for each
-call, `variant_key` reads the call's switch value and the clock (once), and `static_variant` turns the
+call, `Variants.key` reads the call's switch value and the clock (once), and `static_variant` turns the
 format into the plain one that call renders, which the builders compile once and keep.
 """
 
@@ -240,22 +240,35 @@ def build_plan(fmt: Format, tokens: Mapping[str, object]) -> Plan:
     )
 
 
-def variant_key(fmt: Format, variables: Mapping[str, object] | None) -> tuple[bool, tuple[str, ...]] | None:
-    """Which static variant of a dynamic format renders this call: (switched, today's date in each of the
-    variant's formats), reading the clock once; None when the switch's value is not a bool (Jinja decides)."""
-    switched = False
-    switch = fmt.switch
-    if switch is not None and variables and switch.variable in variables:
-        value = variables[switch.variable]
-        if type(value) is not bool:
-            return None
-        switched = value is switch.when
-    chosen = switch.then if switched and switch is not None else fmt
-    formats = chosen.dates
-    if not formats:
-        return switched, ()
-    moment = clock.now()
-    return switched, tuple(moment.strftime(date_format) for date_format in formats)
+class Variants:
+    """How the calls of a dynamic format differ: by its switch's value and by today's date.
+
+    Built once per renderer, so a call costs a dict lookup, one clock read and a strftime per date
+    format (the date is formatted on every call, as `strftime_now` does: the locale may change).
+    """
+
+    __slots__ = ("_dates", "_switch", "format")
+
+    def __init__(self, fmt: Format) -> None:
+        self.format = fmt
+        self._switch = fmt.switch
+        self._dates = (fmt.dates, fmt.switch.then.dates if fmt.switch is not None else ())
+
+    def key(self, variables: Mapping[str, object] | None) -> tuple[bool, tuple[str, ...]] | None:
+        """Which static variant renders this call: (switched, today's date in each of the variant's date
+        formats), reading the clock once; None when the switch's value is not a bool (Jinja decides)."""
+        switched = False
+        switch = self._switch
+        if switch is not None and variables and switch.variable in variables:
+            value = variables[switch.variable]
+            if type(value) is not bool:
+                return None
+            switched = value is switch.when
+        formats = self._dates[switched]
+        if not formats:
+            return switched, ()
+        moment = clock.now()
+        return switched, tuple(moment.strftime(date_format) for date_format in formats)
 
 
 def _dated(text: Text, dates: Mapping[str, str]) -> Text:
@@ -271,7 +284,7 @@ def _dated_rule(rule: Rule, dates: Mapping[str, str]) -> Rule:
 
 
 def static_variant(fmt: Format, key: tuple[bool, tuple[str, ...]]) -> Format:
-    """The plain format (no switch, no dates) that renders a call with this `variant_key`."""
+    """The plain format (no switch, no dates) that renders a call with this `Variants.key`."""
     switched, values = key
     chosen = fmt.switch.then if switched and fmt.switch is not None else fmt
     dates = dict(zip(chosen.dates, values))

@@ -18,7 +18,7 @@ from cpython.ref cimport Py_INCREF, Py_XDECREF
 import json
 
 from . import _plan
-from ._plan import build_plan, static_variant, variant_key
+from ._plan import Variants, build_plan, static_variant
 from ._reasoning import NOT_TEXT, is_query, past_after_think, reasoning_of, think_block
 
 cdef extern from *:
@@ -333,7 +333,8 @@ cdef class Renderer:
     cdef bint _query_scan
     cdef bint _default_if_empty
     cdef tuple _declined_system_text
-    cdef dict _variants  # a dynamic format's static variants by variant_key; None for a static format
+    cdef dict _variants  # a dynamic format's static variants by Variants.key; None for a static format
+    cdef object _choose
 
     def __cinit__(self, fmt, special_tokens=None):
         self._turns = NULL
@@ -343,6 +344,7 @@ cdef class Renderer:
         self.format = fmt
         # A dynamic format renders through static variants; its own plan only says whether it is usable.
         self._variants = {} if fmt.dynamic else None
+        self._choose = Variants(fmt)
         plan = build_plan(static_variant(fmt, (False, ("",) * len(fmt.dates))) if fmt.dynamic else fmt, self._tokens)
         self._plan = plan
         self._query_scan = plan.query_scan
@@ -407,7 +409,7 @@ cdef class Renderer:
         """The renderer of this call's static variant (self for a static format); None leaves it to Jinja."""
         if self._variants is None:
             return self
-        key = variant_key(self.format, variables)
+        key = self._choose.key(variables)
         if key is None:
             return None
         found = self._variants.get(key)

@@ -36,8 +36,8 @@ from ._plan import (
     Plan,
     PlanTurn,
     build_plan,
+    Variants,
     static_variant,
-    variant_key,
 )
 from ._reasoning import NOT_TEXT, is_query, past_after_think, reasoning_of, think_block
 
@@ -84,13 +84,14 @@ def _clamp(lo: int, hi: int, start: int, end: int, base: int) -> Span:
 class Renderer:
     """A `Format` compiled against one special-tokens mapping; renders conversations it covers."""
 
-    __slots__ = ("_by_role", "_plan", "_tokens", "_variants", "format")
+    __slots__ = ("_by_role", "_choose", "_plan", "_tokens", "_variants", "format")
 
     def __init__(self, fmt: Format, special_tokens: Mapping[str, Any] | None = None) -> None:
         self.format = fmt
         self._tokens = dict(special_tokens or {})
         # A dynamic format renders through static variants; its own plan only says whether it is usable.
         self._variants: dict[tuple[bool, tuple[str, ...]], Renderer] | None = {} if fmt.dynamic else None
+        self._choose = Variants(fmt)
         static = static_variant(fmt, (False, ("",) * len(fmt.dates))) if fmt.dynamic else fmt
         self._plan: Plan = build_plan(static, self._tokens)
         self._by_role = {turn.role: turn for turn in self._plan.turns}
@@ -113,7 +114,7 @@ class Renderer:
         variants = self._variants
         if variants is None:
             return self
-        key = variant_key(self.format, variables)
+        key = self._choose.key(variables)
         if key is None:
             return None
         found = variants.get(key)
