@@ -16,7 +16,20 @@ from dataclasses import dataclass, replace
 from typing import TypedDict
 
 from .. import clock
-from ..formats.spec import DECLINE, ROLE, SKIP, Date, Format, Reject, Rule, SystemPolicy, Text, Token, Transform, Turn
+from ..formats.spec import (
+    DECLINE,
+    ROLE,
+    SKIP,
+    Date,
+    Format,
+    Reject,
+    Rule,
+    SystemPolicy,
+    Text,
+    Token,
+    Transform,
+    Turn,
+)
 
 # Turn kinds and transforms as small ints, for the C builder's switch statements.
 TURN, SKIPPED, REJECTED, DECLINED = 0, 1, 2, 3
@@ -275,12 +288,21 @@ def _dated(text: Text, dates: Mapping[str, str]) -> Text:
     return tuple(dates[piece.format] if isinstance(piece, Date) else piece for piece in text)
 
 
+def _dated_turn(turn: Turn, dates: Mapping[str, str]) -> Turn:
+    last = None if turn.last is None else (_dated(turn.last[0], dates), _dated(turn.last[1], dates))
+    return replace(
+        turn,
+        prefix=_dated(turn.prefix, dates),
+        end=_dated(turn.end, dates),
+        sep=_dated(turn.sep, dates),
+        group_open=_dated(turn.group_open, dates),
+        group_close=_dated(turn.group_close, dates),
+        last=last,
+    )
+
+
 def _dated_rule(rule: Rule, dates: Mapping[str, str]) -> Rule:
-    if not isinstance(rule, Turn):
-        return rule
-    texts = {name: _dated(getattr(rule, name), dates) for name in ("prefix", "end", "sep", "group_open", "group_close")}
-    last = None if rule.last is None else (_dated(rule.last[0], dates), _dated(rule.last[1], dates))
-    return replace(rule, last=last, **texts)
+    return _dated_turn(rule, dates) if isinstance(rule, Turn) else rule
 
 
 def static_variant(fmt: Format, key: tuple[bool, tuple[str, ...]]) -> Format:
@@ -293,10 +315,13 @@ def static_variant(fmt: Format, key: tuple[bool, tuple[str, ...]]) -> Format:
         chosen,
         switch=None,
         variables=fmt.variables,
-        roles={role: _dated_rule(rule, dates) for role, rule in chosen.roles},  # type: ignore[union-attr]
+        roles={role: _dated_rule(rule, dates) for role, rule in chosen.named_rules()},
         other=_dated_rule(chosen.other, dates),
-        system_turn=None if chosen.system_turn is None else _dated_rule(chosen.system_turn, dates),
+        system_turn=None if chosen.system_turn is None else _dated_turn(chosen.system_turn, dates),
         default_system=default if default is None or isinstance(default, str) else _dated(default, dates),
-        **{name: _dated(getattr(chosen, name), dates) for name in
-           ("start", "after_system", "loop_prefix", "generation_prompt", "no_generation_prompt")},
+        start=_dated(chosen.start, dates),
+        after_system=_dated(chosen.after_system, dates),
+        loop_prefix=_dated(chosen.loop_prefix, dates),
+        generation_prompt=_dated(chosen.generation_prompt, dates),
+        no_generation_prompt=_dated(chosen.no_generation_prompt, dates),
     )

@@ -9,20 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-__all__ = ["NOT_TEXT", "REASONING_FIELDS", "is_query", "past_after_think", "reasoning_of", "think_block"]
+__all__ = ["REASONING_FIELDS", "is_query", "past_after_think", "reasoning_of", "think_block"]
 
 # The names transformers aliases a message's reasoning by, in the order it looks them up.
 REASONING_FIELDS = ("reasoning_content", "thinking", "reasoning")
-NOT_TEXT = object()  # a reasoning value that is not a str: the builders decline it
 
 
-def reasoning_of(message: Mapping[str, object]) -> str | None | object:
+def reasoning_of(message: Mapping[str, object]) -> object:
     """The reasoning a template sees as `message.reasoning_content` after transformers' aliasing: the first
-    non-None reasoning field (as a plain str), None without one, `NOT_TEXT` when it is not a str."""
+    non-None reasoning field (a str subclass as a plain str), or None. A value that is not a str is
+    returned as it is: the builders decline it."""
     for key in REASONING_FIELDS:
         value = message.get(key)
         if value is not None:
-            return str.__str__(value) if isinstance(value, str) else NOT_TEXT
+            return str.__str__(value) if isinstance(value, str) else value
     return None
 
 

@@ -19,7 +19,7 @@ import json
 
 from . import _plan
 from ._plan import Variants, build_plan, static_variant
-from ._reasoning import NOT_TEXT, is_query, past_after_think, reasoning_of, think_block
+from ._reasoning import is_query, past_after_think, reasoning_of, think_block
 
 cdef extern from *:
     """
@@ -460,7 +460,7 @@ cdef class Renderer:
             items[i].reasoning = NULL
             if turn.transform == T_THINK_BLOCK:
                 reasoning = reasoning_of(<object>m)
-                if reasoning is NOT_TEXT:
+                if reasoning is not None and type(reasoning) is not str:
                     return 0
                 items[i].reasoning = _own(scratch, reasoning)
         if self._declined_system_text and self._policy == SYS_LEAD and items[0].turn.is_system:

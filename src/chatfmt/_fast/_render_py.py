@@ -35,11 +35,11 @@ from ._plan import (
     T_TRIM,
     Plan,
     PlanTurn,
-    build_plan,
     Variants,
+    build_plan,
     static_variant,
 )
-from ._reasoning import NOT_TEXT, is_query, past_after_think, reasoning_of, think_block
+from ._reasoning import is_query, past_after_think, reasoning_of, think_block
 
 __all__ = ["Renderer", "Spans"]
 
@@ -157,9 +157,10 @@ class Renderer:
             if turn.kind == DECLINED:
                 return None
             if turn.transform == T_THINK_BLOCK:
-                reasoning = reasoning_of(message)
-                if reasoning is NOT_TEXT:
+                found = reasoning_of(message)
+                if found is not None and not isinstance(found, str):
                     return None
+                reasoning = found
             items.append((turn, role, content, reasoning))
         if plan.system == SYS_LEAD and items[0][0].is_system and any(t in items[0][2] for t in plan.declined_system_text):
             return None

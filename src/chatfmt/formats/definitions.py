@@ -9,7 +9,19 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .spec import DECLINE, ROLE, SKIP, Date, Format, Reject, Switch, SystemPolicy, Token, Transform, Turn
+from .spec import (
+    DECLINE,
+    ROLE,
+    SKIP,
+    Date,
+    Format,
+    Reject,
+    Switch,
+    SystemPolicy,
+    Token,
+    Transform,
+    Turn,
+)
 
 __all__ = ["FORMATS"]
 

@@ -321,7 +321,7 @@ class Format:
         ):
             raise ValueError("a folded system message supports only NONE or TRIM")
 
-    def _role_pairs(self) -> tuple[tuple[str, Rule], ...]:
+    def named_rules(self) -> tuple[tuple[str, Rule], ...]:
         """`roles` as `__post_init__` stores it: (role, rule) pairs sorted by role."""
         if isinstance(self.roles, Mapping):
             raise TypeError("Format.roles is converted to a tuple of pairs by __post_init__")
@@ -329,7 +329,7 @@ class Format:
 
     def rule_for(self, role: str) -> Rule:
         """The rule applied to a message with this role."""
-        for name, rule in self._role_pairs():
+        for name, rule in self.named_rules():
             if name == role:
                 return rule
         return self.other
@@ -339,7 +339,7 @@ class Format:
         texts: list[Text] = _text_fields(
             self, ("start", "after_system", "loop_prefix", "generation_prompt", "no_generation_prompt")
         )
-        turns = [rule for _, rule in self._role_pairs() if isinstance(rule, Turn)]
+        turns = [rule for _, rule in self.named_rules() if isinstance(rule, Turn)]
         if isinstance(self.other, Turn):
             turns.append(self.other)
         if self.system_turn is not None:
