@@ -218,3 +218,26 @@ def test_handled_variables_keep_the_compiled_path(name: str, variable: str, fixe
         assert compiled.render_batch([chat], **kwargs) == jinja.render_batch([chat], **kwargs)
     # A variable the format does not handle still sends the call to Jinja.
     assert compiled.path_for(chat, tools=[{"type": "function", "function": {"name": "f"}}]) == "jinja"
+
+
+def test_validation_of_the_new_fields() -> None:
+    from chatfmt.formats.spec import SKIP, Date, Format, Switch, SystemPolicy, Transform, Turn
+
+    plain = Format("x", "x.jinja")
+    with pytest.raises(ValueError):  # the switch's variable must be one the template reads
+        Format("x", "x.jinja", switch=Switch("flag", when=True, then=plain))
+    with pytest.raises(ValueError):  # a switched format cannot switch again
+        Switch("flag", when=True, then=Format("y", "y.jinja", variables={"f"}, switch=Switch("f", True, plain)))
+    with pytest.raises(ValueError):
+        Format("x", "x.jinja", other=Turn(), system=SystemPolicy.LAST, system_turn=Turn())  # must skip system ones
+    with pytest.raises(ValueError):
+        Format("x", "x.jinja", other=SKIP, system=SystemPolicy.INLINE, system_turn=Turn())
+    with pytest.raises(ValueError):
+        Format("x", "x.jinja", system=SystemPolicy.LEAD, system_turn=Turn(transform=Transform.THINK_BLOCK))
+    with pytest.raises(ValueError):
+        Format("x", "x.jinja", default_if_empty=True, system_turn=Turn(), default_system="d")  # LEAD only
+    with pytest.raises(ValueError):
+        Format("x", "x.jinja", system=SystemPolicy.LEAD, system_turn=Turn(), default_if_empty=True)  # no default
+    dated = Format("x", "x.jinja", start=("Today ", Date("%Y"), " "), other=Turn(prefix=(Date("%d"),)))
+    assert dated.dates == ("%Y", "%d")  # sorted
+    assert dated.dynamic and not plain.dynamic and plain.handled == frozenset()
