@@ -244,3 +244,13 @@ def test_switch_variables_are_read_by_their_templates(name: str) -> None:
     from chatfmt.jinja.environment import template_variables
 
     assert FORMATS[name].handled <= template_variables(SOURCES[name])
+
+
+def test_covers_does_not_read_the_clock(builder) -> None:
+    def clock() -> dt.datetime:
+        raise AssertionError("read the clock")
+
+    renderer = builder.Renderer(FORMATS["granite-3.3"], TOKENS["granite-3.3"])
+    with chatfmt.fixed_clock(clock):
+        assert renderer.covers([{"role": "user", "content": "Hi"}], {"thinking": True})
+        assert not renderer.covers([{"role": "user", "content": "Hi"}], {"thinking": "yes"})

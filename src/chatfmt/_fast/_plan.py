@@ -267,9 +267,12 @@ class Variants:
         self._switch = fmt.switch
         self._dates = (fmt.dates, fmt.switch.then.dates if fmt.switch is not None else ())
 
-    def key(self, variables: Mapping[str, object] | None) -> tuple[bool, tuple[str, ...]] | None:
+    def key(self, variables: Mapping[str, object] | None, today: bool = True) -> tuple[bool, tuple[str, ...]] | None:
         """Which static variant renders this call: (switched, today's date in each of the variant's date
-        formats), reading the clock once; None when the switch's value is not a bool (Jinja decides)."""
+        formats), reading the clock once; None when the switch's value is not a bool (Jinja decides).
+
+        Without `today` the dates are left empty and the clock unread: what a variant covers does not
+        depend on the date it prints, so `covers` asks this way."""
         switched = False
         switch = self._switch
         if switch is not None and variables and switch.variable in variables:
@@ -280,6 +283,8 @@ class Variants:
         formats = self._dates[switched]
         if not formats:
             return switched, ()
+        if not today:
+            return switched, ("",) * len(formats)
         moment = clock.now()
         return switched, tuple(moment.strftime(date_format) for date_format in formats)
 

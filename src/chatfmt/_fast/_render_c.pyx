@@ -400,11 +400,12 @@ cdef class Renderer:
         """Template variables a call may pass to this renderer (`variables=`) instead of going to Jinja."""
         return self.format.handled
 
-    cdef Renderer _for_call(self, object variables):
-        """The renderer of this call's static variant (self for a static format); None leaves it to Jinja."""
+    cdef Renderer _for_call(self, object variables, bint today=True):
+        """The renderer of this call's static variant (self for a static format); None leaves it to Jinja.
+        Without `today`, one that covers the same inputs, found without reading the clock."""
         if self._variants is None:
             return self
-        key = self._choose.key(variables)
+        key = self._choose.key(variables, today)
         if key is None:
             return None
         found = self._variants.get(key)
@@ -726,7 +727,7 @@ cdef class Renderer:
 
     def covers(self, messages, variables=None):
         """Whether `render` gives the reference result for these messages (a string or the same error)."""
-        cdef Renderer renderer = self._for_call(variables)
+        cdef Renderer renderer = self._for_call(variables, False)
         return renderer is not None and renderer._build(messages, False, False, True) is not None
 
     def render(self, messages, add_generation_prompt=False, variables=None):

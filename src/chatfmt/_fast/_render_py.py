@@ -103,12 +103,13 @@ class Renderer:
         """Template variables a call may pass to this renderer (`variables=`) instead of going to Jinja."""
         return self.format.handled
 
-    def _for_call(self, variables: Mapping[str, Any] | None) -> Renderer | None:
-        """The renderer of this call's static variant (self for a static format); None leaves it to Jinja."""
+    def _for_call(self, variables: Mapping[str, Any] | None, today: bool = True) -> Renderer | None:
+        """The renderer of this call's static variant (self for a static format); None leaves it to Jinja.
+        Without `today`, one that covers the same inputs, found without reading the clock."""
         variants = self._variants
         if variants is None:
             return self
-        key = self._choose.key(variables)
+        key = self._choose.key(variables, today)
         if key is None:
             return None
         found = variants.get(key)
@@ -166,7 +167,7 @@ class Renderer:
 
     def covers(self, messages: object, variables: Mapping[str, Any] | None = None) -> bool:
         """Whether `render` gives the reference result for these messages (a string or the same error)."""
-        renderer = self._for_call(variables)
+        renderer = self._for_call(variables, today=False)
         return renderer is not None and renderer._scan(messages) is not None
 
     def _check(self, items: list[_Item], first: int) -> None:
