@@ -66,4 +66,6 @@ def test_every_builtin_passes_the_probes_it_skips_at_run_time(builtin):
     tokens = dict(builtin.special_tokens)
     jinja = chatfmt.Template(builtin.read_source(), special_tokens=tokens).jinja_only()
     renderer = _fast.Renderer(builtin.format, tokens)
-    assert routing.confirmed_by_probes(renderer, lambda chat, prompt: jinja.render(chat, add_generation_prompt=prompt))
+    assert routing.confirmed_by_probes(
+        renderer, lambda chat, prompt, variables: jinja.render(chat, add_generation_prompt=prompt, **variables)
+    )

@@ -91,44 +91,25 @@ def assert_same(ours, theirs) -> None:
         assert ours == theirs
 
 
-def _reference(template: chatfmt.Template, conversation, opts):
-    return hf_render(template.source, conversation, dict(template.special_tokens), **opts)
+# Each entry point: how chatfmt renders a conversation, and which conversations transformers gets.
+ENTRY_POINTS = {
+    "render": (lambda t, c, o: t.render(c, **o), lambda c: c),
+    "render_spans": (lambda t, c, o: t.render_spans(c, **o).text, lambda c: c),
+    "render_batch": (lambda t, c, o: t.render_batch([CHAT, c], **o), lambda c: [CHAT, c]),
+    "apply_chat_template": (lambda t, c, o: chatfmt.apply_chat_template(c, chat_template=t, **o), lambda c: c),
+}
 
 
+@pytest.mark.parametrize("entry", list(ENTRY_POINTS))
 @pytest.mark.parametrize("name", NAMES)
 @SETTINGS
 @given(conversation=conversations, opts=options)
-def test_render(name, conversation, opts):
+def test_options_are_checked_as_transformers_checks_them(name, entry, conversation, opts):
     template = chatfmt.get_template(name)
     assert template.is_compiled
-    assert_same(outcome(lambda: template.render(conversation, **opts)), _reference(template, conversation, opts))
-
-
-@pytest.mark.parametrize("name", NAMES)
-@SETTINGS
-@given(conversation=conversations, opts=options)
-def test_render_spans(name, conversation, opts):
-    template = chatfmt.get_template(name)
-    ours = outcome(lambda: template.render_spans(conversation, **opts))
-    assert_same(ours if isinstance(ours, Exception) else ours.text, _reference(template, conversation, opts))
-
-
-@pytest.mark.parametrize("name", NAMES)
-@SETTINGS
-@given(conversation=conversations, opts=options)
-def test_render_batch(name, conversation, opts):
-    template = chatfmt.get_template(name)
-    batch = [CHAT, conversation]
-    assert_same(outcome(lambda: template.render_batch(batch, **opts)), _reference(template, batch, opts))
-
-
-@pytest.mark.parametrize("name", NAMES)
-@SETTINGS
-@given(conversation=conversations, opts=options)
-def test_apply_chat_template(name, conversation, opts):
-    template = chatfmt.get_template(name)
-    ours = outcome(lambda: chatfmt.apply_chat_template(conversation, chat_template=template, **opts))
-    assert_same(ours, _reference(template, conversation, opts))
+    ours, reference_input = ENTRY_POINTS[entry]
+    theirs = hf_render(template.source, reference_input(conversation), dict(template.special_tokens), **opts)
+    assert_same(outcome(lambda: ours(template, conversation, opts)), theirs)
 
 
 def test_the_bug_report():

@@ -44,7 +44,10 @@ def test_features_roles_and_variables():
     assert chatml["roles"] is None and chatml["supports"]["system_role"] and not chatml["supports"]["tools"]
     qwen3 = report_of(str(next(p for p in TEMPLATE_FILES if p.stem == "Qwen--Qwen3-0.6B")))["templates"][""]
     assert qwen3["supports"]["reasoning"] and "enable_thinking" in qwen3["variables"]
-    assert qwen3["compiled"]["path"] == "jinja" and "not a known format" in qwen3["compiled"]["reason"]
+    assert qwen3["compiled"] == {"path": "compiled", "format": "qwen3", "reason": None}  # a file of a known format
+    command_a = report_of(str(next(p for p in TEMPLATE_FILES if p.stem == "CohereLabs--c4ai-command-a-03-2025")))
+    compiled = command_a["templates"][""]["compiled"]
+    assert compiled["path"] == "jinja" and "not a known format" in compiled["reason"]
     smol = report_of(str(next(p for p in TEMPLATE_FILES if p.stem == "HuggingFaceTB--SmolLM3-3B")))["templates"][""]
     assert smol["supports"]["generation_tags"]
     assert any(item["construct"] == "{% generation %}" for item in smol["portability"])

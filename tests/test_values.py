@@ -28,7 +28,7 @@ def test_instances_are_frozen_and_slotted_where_asked():
     with pytest.raises(AttributeError):
         del span.reason  # type: ignore[misc]
     assert not hasattr(span, "__dict__")
-    assert RenderOptions.of(True).add_generation_prompt is True
+    assert RenderOptions.of_call(True).add_generation_prompt is True
 
 
 def test_post_init_runs_and_arguments_are_checked():

@@ -16,10 +16,10 @@ TYPE_CHECKING = False  # typing itself costs an import; mypy reads this name as 
 if TYPE_CHECKING:
     from typing import Any
 
+    from .clock import fixed_clock
     from .compat import apply_chat_template
     from .errors import ChatfmtError, HubError, InvalidConversation, PluginError, TemplateNotFound
     from .formats.spec import Format
-    from .jinja.clock import fixed_clock
     from .jinja.limits import Limits, TemplateLimitExceeded
     from .registry import available_templates, get_template, register_template
     from .registry.hub import load_from_hub
@@ -34,8 +34,8 @@ _HOMES = {
     "InvalidConversation": ".errors",
     "PluginError": ".errors",
     "TemplateNotFound": ".errors",
+    "fixed_clock": ".clock",
     "Format": ".formats.spec",
-    "fixed_clock": ".jinja.clock",
     "Limits": ".jinja.limits",
     "TemplateLimitExceeded": ".jinja.limits",
     "available_templates": ".registry",

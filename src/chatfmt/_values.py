@@ -4,7 +4,7 @@
 built-in, that was more than half of what chatfmt cost to start. `value_class` gives chatfmt's record
 types what they used of it and no more: fields from the class annotations, in order; defaults from the
 class body; a generated positional-or-keyword `__init__` that calls `__post_init__` when the class has
-one; immutability; field-wise `==`, `hash` and `repr`; pickling; optional `__slots__`. Type checkers read
+one; immutability; field-wise `==`, `hash` and `repr`; pickling; optional `__slots__`; `replace`. Type checkers read
 it as a dataclass (PEP 681).
 """
 
@@ -26,7 +26,7 @@ else:
     def dataclass_transform(**options: object) -> Callable[[Callable], Callable]:
         return lambda decorator: decorator
 
-__all__ = ["TYPE_CHECKING", "FrozenInstanceError", "value_class"]
+__all__ = ["TYPE_CHECKING", "FrozenInstanceError", "replace", "value_class"]
 
 
 class FrozenInstanceError(AttributeError):
@@ -77,6 +77,16 @@ def _init(names: tuple[str, ...], defaults: dict[str, Any], post_init: bool) -> 
     exec(source, namespace)  # noqa: S102 - the source is built from the class's own field names
     init: Callable[..., None] = namespace["__init__"]
     return init
+
+
+def replace(obj: T, **changes: Any) -> T:
+    """A copy of value object `obj` with some fields changed (`__post_init__` runs again), as
+    `dataclasses.replace`."""
+    fields: tuple[str, ...] = obj._fields  # type: ignore[attr-defined]
+    unknown = set(changes) - set(fields)
+    if unknown:
+        raise TypeError(f"{type(obj).__name__} has no fields {sorted(unknown)}")
+    return type(obj)(**{name: changes.get(name, getattr(obj, name)) for name in fields})
 
 
 def _values(obj: Any) -> tuple[Any, ...]:

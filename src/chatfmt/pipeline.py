@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from .jinja.limits import Limits
+    from .jinja.render import RenderCall
 
 Message = Mapping[str, "Any"]  # quoted: typing is not imported at run time
 Conversation = Sequence[Message]
@@ -48,12 +49,12 @@ class RenderOptions:
 
     @staticmethod
     def of(
-        add_generation_prompt: Any = False,
-        tools: Any = None,
-        documents: Any = None,
-        continue_final_message: bool | str = False,
-        chat_template: str | None = None,
-        variables: Mapping[str, Any] = _NO_VARIABLES,
+        add_generation_prompt: Any,
+        tools: Any,
+        documents: Any,
+        continue_final_message: bool | str,
+        chat_template: str | None,
+        variables: Mapping[str, Any],
     ) -> RenderOptions:
         """The options of one call. Plain calls, most of the traffic, get a shared instance."""
         plain = (
@@ -64,6 +65,19 @@ class RenderOptions:
         if plain and add_generation_prompt is True:
             return _PLAIN_CALLS[1]
         return RenderOptions(add_generation_prompt, tools, documents, continue_final_message, chat_template, variables, plain)
+
+
+    @staticmethod
+    def of_call(
+        add_generation_prompt: Any = False,
+        tools: Any = None,
+        documents: Any = None,
+        continue_final_message: bool | str = False,
+        chat_template: str | None = None,
+        **variables: Any,
+    ) -> RenderOptions:
+        """The options of a call given as `Template.render`'s keyword arguments."""
+        return RenderOptions.of(add_generation_prompt, tools, documents, continue_final_message, chat_template, variables)
 
 
 _PLAIN_CALLS = tuple(RenderOptions(flag, None, None, False, None, _NO_VARIABLES, True) for flag in (False, True))
@@ -112,9 +126,9 @@ def jinja_call(
     limits: Limits,
     *,
     batch: bool,
-) -> tuple[Any, list[list[dict[str, Any]]]]:
-    """Every step before a Jinja render, in transformers' order: the prepared call (a
-    `chatfmt.jinja.render.RenderCall`) and the conversations with None-valued keys dropped."""
+) -> tuple[RenderCall, list[list[dict[str, Any]]]]:
+    """Every step before a Jinja render, in transformers' order: the prepared call and the conversations
+    with None-valued keys dropped."""
     from .jinja.environment import compile_template  # jinja2 is imported on the first Jinja render
     from .jinja.render import RenderCall
 

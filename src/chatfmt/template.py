@@ -22,10 +22,10 @@ if TYPE_CHECKING:
     from typing import Any, Literal
 
     from .jinja.limits import Limits
+    from .jinja.render import RenderCall
     from .routing import Route
 
     OriginKind = Literal["inline", "builtin", "plugin", "file", "hub"]
-
 
 
 @value_class()
@@ -207,21 +207,11 @@ class Template:
             f"template names are {sorted(sources)}."
         )
 
-    def path_for(
-        self,
-        messages: Conversation,
-        *,
-        add_generation_prompt: bool = False,
-        tools: Sequence[Any] | None = None,
-        documents: Sequence[Mapping[str, Any]] | None = None,
-        continue_final_message: bool | str = False,
-        chat_template: str | None = None,
-        **template_kwargs: Any,
-    ) -> Literal["compiled", "jinja"]:
-        """Which engine `render` would use for this call, "compiled" or "jinja", for debugging and tests."""
-        options = RenderOptions.of(add_generation_prompt, tools, documents, continue_final_message, chat_template, template_kwargs)
+    def path_for(self, messages: Conversation, **call: Any) -> Literal["compiled", "jinja"]:
+        """Which engine `render(messages, **call)` would use, "compiled" or "jinja", for debugging and tests."""
+        options = RenderOptions.of_call(**call)
         route = self._route(options)
-        return "compiled" if route is not None and route.renderer.covers(messages) else "jinja"
+        return "compiled" if route is not None and route.renderer.covers(messages, options.variables) else "jinja"
 
     def __repr__(self) -> str:
         label = f" {self.name!r}" if self.name else ""
@@ -250,7 +240,7 @@ class Template:
             self.check_conversation(messages, chat_template=chat_template, tools=tools)
         route = self._route(options)
         if route is not None and (options.is_plain or _options_pass(route, messages, options)):
-            text = route.renderer.render(messages, add_generation_prompt)
+            text = route.renderer.render(messages, add_generation_prompt, options.variables)
             if text is not None:
                 return text
         call, (cleaned,) = self._jinja_call([messages], options, batch=False)
@@ -285,7 +275,7 @@ class Template:
             checked_conversations(conversations, batch=True)  # these raise before the options are checked
             check_options(options)
         try:
-            results = route.renderer.render_batch(conversations, add_generation_prompt)
+            results = route.renderer.render_batch(conversations, add_generation_prompt, options.variables)
         except Exception:
             # Some conversation raised: render in order so the first failing one raises, as transformers would.
             return [self._render_one(conversation, options) for conversation in conversations]
@@ -324,8 +314,8 @@ class Template:
         if validate:
             self.check_conversation(messages, chat_template=chat_template, tools=tools)
         route = self._route(options)
-        if route is not None and (options.is_plain or _options_pass(route, messages, options)):
-            spanned = route.renderer.render_spans(messages, add_generation_prompt)
+        if route is not None and route.spans and (options.is_plain or _options_pass(route, messages, options)):
+            spanned = route.renderer.render_spans(messages, add_generation_prompt, options.variables)
             if spanned is not None:
                 return _compiled_spans(messages, *spanned)
         call, (cleaned,) = self._jinja_call([messages], options, batch=False)
@@ -346,7 +336,9 @@ class Template:
             contract = self._contracts[source] = input_contract(source, route.format if route is not None else None)
         check_conversation(messages, contract)  # (jinja2 parsed the source above, once per source)
 
-    def _jinja_call(self, conversations: Sequence[Conversation], options: RenderOptions, *, batch: bool) -> tuple[Any, list[list[dict[str, Any]]]]:
+    def _jinja_call(
+        self, conversations: Sequence[Conversation], options: RenderOptions, *, batch: bool
+    ) -> tuple[RenderCall, list[list[dict[str, Any]]]]:
         source = self.select(options.chat_template, options.tools)
         return jinja_call(source, conversations, options, self._special_tokens, self.limits, batch=batch)
 
@@ -358,7 +350,7 @@ class Template:
 def _options_pass(route: Route, messages: Conversation, options: RenderOptions) -> bool:
     """For a call with options on a compiled route: False when the builder declines the conversation (Jinja
     then renders it, checks included); else transformers' checks of the options, which raise here."""
-    if not route.renderer.covers(messages):
+    if not route.renderer.covers(messages, options.variables):
         return False
     check_flags(options)
     check_options(options)

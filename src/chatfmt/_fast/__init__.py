@@ -17,7 +17,7 @@ from ..formats.spec import Format
 from ._render_py import Renderer as PyRenderer
 
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, Literal
 
 __all__ = ["IMPLEMENTATION", "NO_EXTENSIONS", "USING_C", "PyRenderer", "Renderer", "compile_format"]
 
@@ -32,7 +32,7 @@ else:
         from ._render_py import Renderer
 
 USING_C: bool = Renderer is not PyRenderer
-IMPLEMENTATION: str = "c" if USING_C else "py"
+IMPLEMENTATION: Literal["c", "py"] = "c" if USING_C else "py"
 
 
 def compile_format(fmt: Format, special_tokens: Mapping[str, Any] | None = None) -> Renderer:

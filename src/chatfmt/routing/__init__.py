@@ -5,10 +5,12 @@ A source is recognised by a fingerprint of its text, normalised only in ways Jin
 render identically by construction. A recognised format, or one a caller pairs with a source, is then
 confirmed by probe renders against the Jinja engine, chosen where near-miss templates differ (empty and
 whitespace content, system first, absent or late, assistant first, repeated roles, unknown roles,
-generation prompt on and off, non-ASCII and special-token-looking text). Any difference, in text or in
-what raises, and the source stays on the Jinja path. A built-in's own reference source, paired with
-its own format and special tokens, is the one pairing the test suite renders against transformers
-already; it skips the probes, so a server's first render of a built-in needs no jinja2.
+generation prompt on and off, non-ASCII and special-token-looking text), with each switch variable the
+format handles absent, true and false, and with the clock fixed for the whole comparison. Any
+difference, in text or in what raises, and the source stays on the Jinja path. A built-in's own
+reference source, paired with its own format and special tokens, is the one pairing the test suite
+renders against transformers already; it skips the probes, so a server's first render of a built-in
+needs no jinja2.
 
 A `Route` then decides per call: the builder serves a call whose options leave the output to the
 messages and the special tokens, and declines, per conversation, whatever it cannot vouch for.
@@ -19,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
 
-from .. import _fast
+from .. import _fast, clock
 from .._values import TYPE_CHECKING
 from ..formats.builtin import BUILTINS
 from ..formats.spec import Format
@@ -29,6 +31,9 @@ if TYPE_CHECKING:
     from typing import Any
 
 __all__ = ["Route", "fingerprint", "recognise", "routes_for"]
+
+_GENERATION_TAG = r"\{%[-+]?\s*generation\b"  # compiled by Route.spans, on first use
+
 
 def normalise(source: str) -> str:
     """The source as Jinja's lexer reads it: every newline as "\\n", without the final one."""
@@ -86,32 +91,39 @@ def _outcome(render: Callable[..., Any], *args: Any) -> Any:
         return (type(exc), str(exc))
 
 
-def _jinja_reference(source: str, tokens: Mapping[str, str]) -> Callable[[list[dict[str, str]], bool], str]:
-    """The Jinja engine's render of one conversation, as a plain call (no tools, documents or variables)."""
+JinjaRender = Callable[[list[dict[str, str]], bool, Mapping[str, "Any"]], str]  # quoted: typing is not imported at run time
 
+
+
+def _jinja_reference(source: str, tokens: Mapping[str, str]) -> JinjaRender:
+    """The Jinja engine's render of one conversation, with no tools or documents and the given variables."""
     from ..jinja.limits import DEFAULT_LIMITS
 
-    def render(conversation: list[dict[str, str]], add_generation_prompt: bool) -> str:
-        options = RenderOptions.of(add_generation_prompt)
+    def render(conversation: list[dict[str, str]], add_generation_prompt: bool, variables: Mapping[str, Any]) -> str:
+        options = RenderOptions.of_call(add_generation_prompt, **variables)
         call, (cleaned,) = jinja_call(source, [conversation], options, tokens, DEFAULT_LIMITS, batch=False)
         return call.render(cleaned)
 
     return render
 
 
-def confirmed_by_probes(renderer: Any, jinja_render: Callable[[list[dict[str, str]], bool], str]) -> bool:
+def confirmed_by_probes(renderer: _fast.Renderer, jinja_render: JinjaRender) -> bool:
     """True when the renderer agrees with Jinja exactly (text or error) on every probe it does not decline,
     and declines at most half of them (a renderer that declines everything proves nothing)."""
     compared = declined = 0
-    for conversation in _probe_conversations():
-        for add_generation_prompt in (False, True):
-            fast = _outcome(renderer.render, conversation, add_generation_prompt)
-            if fast is None:
-                declined += 1
-                continue
-            if fast != _outcome(jinja_render, conversation, add_generation_prompt):
-                return False
-            compared += 1
+    settings: list[dict[str, Any]] = [{}]
+    settings += [{name: value} for name in sorted(renderer.handled) for value in (True, False)]
+    with clock.fixed_clock(clock.now()):  # both sides print the same date
+        for variables in settings:
+            for conversation in _probe_conversations():
+                for add_generation_prompt in (False, True):
+                    fast = _outcome(renderer.render, conversation, add_generation_prompt, variables)
+                    if fast is None:
+                        declined += 1
+                        continue
+                    if fast != _outcome(jinja_render, conversation, add_generation_prompt, variables):
+                        return False
+                    compared += 1
     return compared >= declined
 
 
@@ -151,12 +163,13 @@ class Route:
     Renderers hold no mutable state, so one serves every Template and thread with the same source and tokens.
     """
 
-    __slots__ = ("_reads", "_source", "renderer")
+    __slots__ = ("_reads", "_source", "_spans", "renderer")
 
     def __init__(self, renderer: _fast.Renderer, source: str) -> None:
         self.renderer = renderer
         self._source = source
         self._reads: frozenset[str] | None = None
+        self._spans: bool | None = None
 
     @property
     def reads(self) -> frozenset[str]:
@@ -169,18 +182,30 @@ class Route:
         return self._reads
 
     @property
+    def spans(self) -> bool:
+        """Whether the builder serves render_spans: a source with `{% generation %}` blocks marks its own
+        generation spans, so render_spans stays on Jinja. Read on first use (it needs `re`)."""
+        if self._spans is None:
+            import re
+
+            self._spans = re.search(_GENERATION_TAG, self._source) is None
+        return self._spans
+
+    @property
     def format(self) -> Format:
         return self.renderer.format
 
     def covers_call(self, options: RenderOptions) -> bool:
-        """Whether the call's context is what the format assumes: no variable the template reads is passed."""
+        """Whether the call's context is what the format assumes: no variable the template reads is passed,
+        except those the renderer handles itself (`renderer.handled`, read from the variables it is given)."""
         if options.continue_final_message:
             return False
         if options.tools is not None and "tools" in self.reads:
             return False
         if options.documents is not None and "documents" in self.reads:
             return False
-        return self.reads.isdisjoint(options.variables)
+        handled = self.renderer.handled
+        return self.reads.isdisjoint(name for name in options.variables if name not in handled)
 
 
 def routes_for(sources: Iterable[str], special_tokens: Mapping[str, str], fmt: Format | None) -> dict[str, Route]:
