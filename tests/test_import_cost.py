@@ -20,7 +20,7 @@ LAZY = ["jinja2", "huggingface_hub", "transformers", "pyarrow", "importlib.metad
 # Not loaded by a first render of a built-in either: jinja2 (built-ins are verified by the test suite, not
 # by probe renders), the entry-point scan, and the standard modules that cost most of a start
 # (dataclasses brings inspect, ast, dis and tokenize; typing brings re; see chatfmt/_values.py).
-NOT_FOR_A_BUILTIN = ["jinja2", "huggingface_hub", "transformers", "pyarrow", "importlib.metadata", "msgspec",
+NOT_FOR_A_BUILTIN = ["jinja2", "huggingface_hub", "transformers", "pyarrow", "importlib.metadata", "msgspec", "datetime",
                      "dataclasses", "inspect", "typing", "pathlib", "importlib.resources", "hashlib", "json", "re"]
 
 

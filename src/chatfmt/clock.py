@@ -10,14 +10,25 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
-from datetime import datetime
 
-_clock: ContextVar[Callable[[], datetime]] = ContextVar("chatfmt_clock", default=datetime.now)
+from ._values import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+# None: the real clock. datetime is imported on the first read, not with chatfmt (a render that prints
+# no date never needs it).
+_clock: ContextVar[Callable[[], datetime] | None] = ContextVar("chatfmt_clock", default=None)
 
 
 def now() -> datetime:
     """The current naive local time, or the time a caller fixed with `fixed_clock`."""
-    return _clock.get()()
+    read = _clock.get()
+    if read is None:
+        from datetime import datetime
+
+        return datetime.now()
+    return read()
 
 
 @contextlib.contextmanager
