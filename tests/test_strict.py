@@ -70,6 +70,10 @@ def test_validate_passes_what_the_template_handles():
     with pytest.raises(InvalidConversation, match="text block") as refused:
         qwen_vl.render([{"role": "user", "content": [{"type": "text", "text": {"x": 1}}]}], validate=True)
     assert refused.value.field == "content"
+    command_a = chatfmt.Template.from_jinja("{% for m in messages %}{% if m.role|lower == 'user' %}{{ m.content }}{% endif %}{% endfor %}")
+    assert command_a.render([{"role": "User", "content": MARK}], validate=True) == MARK  # compared without case
+    with pytest.raises(InvalidConversation, match="role 'hacker'"):
+        command_a.render([{"role": "hacker", "content": MARK}], validate=True)
     calls = [{"role": "user", "content": "x"},
              {"role": "assistant", "tool_calls": [{"type": "function", "function": {"name": "f", "arguments": {}}}]}]
     assert chatfmt.get_template("qwen2.5").render(calls, validate=True) == chatfmt.get_template("qwen2.5").render(calls)
@@ -88,12 +92,14 @@ def test_a_refused_role_is_one_transformers_prints_nothing_for(path):
     roles = input_contract(source, template.format).roles
     if roles is None:
         return
-    for role in ("hacker", "tool", "system", "developer", "ipython", "function"):
-        if role in roles:
-            continue
+    for role in ("hacker", "tool", "system", "developer", "ipython", "function", "User", "SYSTEM", "Assistant"):
         chat = [{"role": "user", "content": "hi"}, {"role": role, "content": MARK}, {"role": "user", "content": "x"}]
-        with pytest.raises(InvalidConversation, match=f"role {role!r}"):
+        try:
             template.check_conversation(chat)
+        except InvalidConversation as refusal:
+            assert (refusal.message_index, refusal.field) == (1, "role") and role not in roles
+        else:
+            continue
         out = hf_render(source, chat, TOKENS)
         assert isinstance(out, Exception) or MARK not in out, role
 

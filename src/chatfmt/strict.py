@@ -31,17 +31,20 @@ __all__ = ["InputContract", "check_conversation", "check_message_shape", "input_
 
 _PART_TESTS = frozenset(("string", "iterable", "sequence", "mapping"))
 _SELECTS = frozenset(("selectattr", "rejectattr"))
+_CASE_FILTERS = frozenset(("lower", "upper", "trim", "string"))
 
 
 @value_class()
 class InputContract:
     """What one template source can render: `roles` (None: any role), list contents, dict contents, and
-    whether it reads `tool_calls` (so an assistant message may carry them instead of content)."""
+    whether it reads `tool_calls` (so an assistant message may carry them instead of content).
+    `fold_case`: the source compares roles after `|lower` or `|upper`, so "User" is a "user"."""
 
     roles: frozenset[str] | None
     content_parts: bool
     mapping_content: bool
     tool_calls: bool
+    fold_case: bool = False
 
 
 def input_contract(source: str, fmt: Format | None = None) -> InputContract:
@@ -114,6 +117,8 @@ def check_conversation(messages: Any, contract: InputContract) -> None:
 def _check_role(role: str, index: int, contract: InputContract) -> None:
     if contract.roles is None or role in contract.roles:
         return
+    if contract.fold_case and role.casefold() in {name.casefold() for name in contract.roles}:
+        return
     known = ", ".join(repr(name) for name in sorted(contract.roles)) or "none"
     raise InvalidConversation(
         f"the template does not handle role {role!r} (it would print nothing for it); it handles {known}",
@@ -185,7 +190,7 @@ def _read_source(source: str) -> InputContract:
     roles = None if reader.generic or not reader.compared else frozenset(reader.compared)
     mapping = "mapping" in reader.content_tests
     parts = reader.loops_over_content or bool(reader.content_tests & _PART_TESTS)
-    return InputContract(roles, parts, mapping, "tool_calls" in source)
+    return InputContract(roles, parts, mapping, "tool_calls" in source, reader.fold_case)
 
 
 class _Reader:
@@ -199,9 +204,12 @@ class _Reader:
         self.generic = False  # prints the role, or some branch takes any role
         self.content_tests: set[str] = set()
         self.loops_over_content = False
+        self.fold_case = False
 
     def _key(self, node: Any) -> str | None:
         n = self.nodes
+        if isinstance(node, n.Filter) and node.name in _CASE_FILTERS and node.node is not None:
+            return self._key(node.node)  # `role|lower` is the role, compared without case
         if isinstance(node, n.Getattr):
             return node.attr
         if isinstance(node, n.Getitem) and isinstance(node.arg, n.Const) and isinstance(node.arg.value, str):
@@ -289,6 +297,8 @@ class _Reader:
         operands = [node.expr, *(operand.expr for operand in node.ops)]
         if not any(self._key(operand) == "role" for operand in operands):
             return
+        if any(isinstance(operand, n.Filter) and operand.name in _CASE_FILTERS for operand in operands):
+            self.fold_case = True
         for operand in operands:
             if isinstance(operand, n.Const) and isinstance(operand.value, str):
                 self.compared.add(operand.value)
