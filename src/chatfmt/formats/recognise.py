@@ -44,8 +44,11 @@ def _known() -> dict[str, Format]:
 
 
 def recognise(source: str) -> Format | None:
-    """The known format whose reference source this is (up to Jinja-invisible differences), if any."""
-    return _known().get(fingerprint(source))
+    """The known format whose reference source this is: the same bytes up to Jinja-invisible differences,
+    or else the same program (the same canonical form, `chatfmt.routing.canonical`)."""
+    from ..routing.by_meaning import recognise_by_meaning
+
+    return _known().get(fingerprint(source)) or recognise_by_meaning(source)
 
 
 _PROBE_TEXTS = ("Hi", "", "  padded \n", "héllo 👋🏽 e\u0301 日本語", "<|im_end|> [INST] </s> {{ x }}", "\ttab\n\nline")
@@ -100,6 +103,8 @@ def confirmed_by_probes(renderer: Any, jinja_render: Callable[[list[dict[str, st
 @lru_cache(maxsize=256)
 def _confirmed_renderer(source: str, tokens: tuple[tuple[str, str], ...], fmt: Format) -> Any | None:
     from .._fast import compile_format
+    from ..routing.canonical import has_generation_markers
+    from ..routing.generation import spans_agree
     from ..template import Template
 
     reference = Template(source, special_tokens=dict(tokens), compiled=False)
@@ -107,6 +112,8 @@ def _confirmed_renderer(source: str, tokens: tuple[tuple[str, str], ...], fmt: F
     agrees = confirmed_by_probes(
         renderer, lambda conversation, agp: reference.render(conversation, add_generation_prompt=agp)
     )
+    if agrees and has_generation_markers(source):  # the markers must stand where the format's spans do
+        agrees = spans_agree(source, renderer, dict(tokens))
     return renderer if agrees else None
 
 

@@ -64,7 +64,7 @@ from jinja2.parser import Parser
 
 from ..jinja.environment import GenerationExtension, compile_template, new_environment
 
-__all__ = ["ALWAYS_PASSED", "Canonical", "canonical", "canonical_form", "parse"]
+__all__ = ["ALWAYS_PASSED", "Canonical", "canonical", "canonical_form", "has_generation_markers", "parse"]
 
 VERSION = "chatfmt-canonical-1"
 # Variables transformers passes to every render (SPEC 1.3); special tokens are not among them.
@@ -107,6 +107,15 @@ def canonical(source: str) -> Canonical:
 def canonical_form(source: str, *, strip_generation: bool = False) -> str:
     """A deterministic text, the same for sources that are the same program (see the module docstring)."""
     return _canonical_text(source, strip_generation=strip_generation)[0]
+
+
+def has_generation_markers(source: str) -> bool:
+    """Whether the template has a `{% generation %}` block (False for a source that does not compile)."""
+    try:
+        tree = parse(source)
+    except Exception:  # no markers can be located in a source that does not compile
+        return False
+    return any(_is_generation(node) for node in tree.find_all(nodes.CallBlock))
 
 
 def _canonical_text(source: str, *, strip_generation: bool) -> tuple[str, int]:

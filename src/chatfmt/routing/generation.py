@@ -1,0 +1,63 @@
+"""Whether a template's `{% generation %}` markers cover exactly what its compiled format calls generated.
+
+The canonical form proves the marked template renders the same text as the format's reference; this
+module checks the other half, where the markers stand, by comparing the generation spans of the Jinja
+render (from the markers) with the compiled renderer's (each generated turn's content and end marker)
+on conversations chosen to put assistant turns everywhere a format treats them differently: first, last
+(with and without the generation prompt), repeated, empty, padded, after a system message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ..jinja.render import prepare_call
+from ..jinja.spans import render_spans
+
+_U, _A, _S = "user", "assistant", "system"
+_PROBES: tuple[tuple[tuple[str, str], ...], ...] = (
+    ((_U, "Hi"), (_A, "Hello there.")),
+    ((_S, "Be brief."), (_U, "Hi"), (_A, "Hello."), (_U, "And?"), (_A, " padded \n")),
+    ((_U, "Hi"), (_A, "")),
+    ((_A, "I start."), (_U, "Hi")),
+    ((_U, "Hi"), (_A, "one"), (_A, "two")),
+    ((_S, "Be brief."), (_U, "Hi"), (_A, "héllo 日本語"), (_U, "<|im_end|> </s>")),
+)
+
+
+def _generation(render: Any) -> Any:
+    """(text, generation spans) of a render, None when the renderer declines, or the error it raised."""
+    try:
+        result = render()
+    except Exception as exc:  # an exception is an outcome to compare
+        return (type(exc), str(exc))
+    if result is None:
+        return None
+    if isinstance(result, tuple):  # the compiled renderer's (text, content spans, generation spans)
+        return result[0], tuple(result[2])
+    return result.text, tuple(result.generation)
+
+
+def spans_agree(source: str, renderer: Any, special_tokens: Mapping[str, str]) -> bool:
+    """True when, on every probe the renderer covers, Jinja's marker spans are the renderer's generation
+    spans, and at least one probe has a generated turn (a check that compares nothing proves nothing)."""
+    seen_generation = False
+    for probe in _PROBES:
+        conversation = [{"role": role, "content": content} for role, content in probe]
+        for add_generation_prompt in (False, True):
+            compiled = _generation(lambda: renderer.render_spans(conversation, add_generation_prompt))
+            if compiled is None:
+                continue
+            call = prepare_call(
+                source,
+                tools=None,
+                documents=None,
+                add_generation_prompt=add_generation_prompt,
+                continue_final_message=False,
+                variables=dict(special_tokens),
+            )
+            if compiled != _generation(lambda: render_spans(call, conversation)):
+                return False
+            seen_generation = seen_generation or (isinstance(compiled[1], tuple) and bool(compiled[1]))
+    return seen_generation
