@@ -57,7 +57,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 import jinja2.nodes as nodes
 from jinja2.parser import Parser
@@ -146,7 +146,7 @@ def _literal_only(tree: nodes.Template) -> bool:
 # --- rewrite 8: generation markers -------------------------------------------------------------------
 
 
-def _is_generation(node: nodes.Node) -> bool:
+def _is_generation(node: nodes.Node) -> TypeGuard[nodes.CallBlock]:
     return (
         isinstance(node, nodes.CallBlock)
         and isinstance(node.call, nodes.Call)
@@ -198,11 +198,11 @@ def _always_defined(tree: nodes.Template) -> frozenset[str]:
     return ALWAYS_PASSED - bound_otherwise
 
 
-def _literal(node: nodes.Node) -> bool:
+def _literal(node: nodes.Node) -> TypeGuard[nodes.Const]:
     return isinstance(node, nodes.Const) and isinstance(node.value, _LITERAL_TYPES)
 
 
-def _text(node: nodes.Node) -> bool:
+def _text(node: nodes.Node) -> TypeGuard[nodes.Const]:
     return isinstance(node, nodes.Const) and isinstance(node.value, str)
 
 
@@ -277,7 +277,7 @@ class _Folder:
                 return node.expr1
             if node.expr2 is not None:
                 return node.expr2
-        if isinstance(node, nodes.Compare) and _literal(node.expr) and len(node.ops) == 1:
+        if isinstance(node, nodes.Compare) and len(node.ops) == 1:
             return self._compare(node)
         if isinstance(node, nodes.Add) and _text(node.right):
             if _text(node.left):
@@ -292,7 +292,7 @@ class _Folder:
     @staticmethod
     def _compare(node: nodes.Compare) -> nodes.Expr:
         (op,) = node.ops
-        if op.op not in _COMPARE or not _literal(op.expr):
+        if op.op not in _COMPARE or not _literal(node.expr) or not _literal(op.expr):
             return node
         try:
             return nodes.Const(_COMPARE[op.op](node.expr.value, op.expr.value))
@@ -411,6 +411,7 @@ class _Renamer:
         self._statements(tree.body, _Frame(None, _frame_stores(tree.body), set()))
         numbers: dict[tuple[int, str], str] = {}
         for node in tree.find_all((nodes.Name, nodes.NSRef)):
+            assert isinstance(node, (nodes.Name, nodes.NSRef))
             frame = self.binding.get(id(node))
             if frame is None or node.name in self.unsafe:
                 continue
