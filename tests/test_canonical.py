@@ -411,3 +411,96 @@ def test_same_form_renders_the_same(template, rewrites, context) -> None:
     if same:
         with hf_fixed_clock():
             assert oracle(rewritten, context) == oracle(source, context)
+
+
+# --- soundness on generated programs -------------------------------------------------------------------
+# Small templates over a few names (context variables, always-passed ones, a special token, locals) and
+# every construct the rewrites touch; a template and a mutation of it (some mutations keep the meaning,
+# some change it) must render alike on every context whenever their canonical forms are equal.
+
+NAMES = ["x", "y", "i", "messages", "tools", "add_generation_prompt", "bos_token"]
+atoms = st.sampled_from(["x", "y", "i", "messages", "tools", "bos_token", "'a'", "'\\n'", "1", "true", "false",
+                         "none", "loop.index", "ns.v"])
+
+
+def _expressions(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    return st.one_of(
+        st.builds("({} + 'c')".format, inner),
+        st.builds("({} ~ {})".format, inner, inner),
+        st.builds("({} is defined)".format, st.sampled_from(NAMES)),
+        st.builds("(not {})".format, inner),
+        st.builds("({} == {})".format, inner, inner),
+        st.builds("({} and {})".format, inner, inner),
+        st.builds("({} if {} else {})".format, inner, inner, inner),
+    )
+
+
+expressions = st.recursive(atoms, _expressions, max_leaves=4)
+
+
+def _statements(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    body = st.lists(inner, max_size=3).map("".join)
+    return st.one_of(
+        st.builds("{{% if {} %}}{}{{% else %}}{}{{% endif %}}".format, expressions, body, body),
+        st.builds("{{% if {} %}}{}{{% elif {} %}}{}{{% endif %}}".format, expressions, body, expressions, body),
+        st.builds("{{% for {} in {} %}}{}{{% endfor %}}".format, st.sampled_from(["i", "x", "j"]),
+                  st.sampled_from(["messages", "[1, 2]", "x", "'ab'"]), body),
+        st.builds("{{% generation %}}{}{{% endgeneration %}}".format, body),
+    )
+
+
+statements = st.recursive(
+    st.one_of(
+        st.sampled_from(["a", "\n", " "]),
+        st.builds("{{{{ {} }}}}".format, expressions),
+        st.builds("{{% set {} = {} %}}".format, st.sampled_from(["i", "x", "j", "tools"]), expressions),
+        st.builds("{{% set ns.v = {} %}}".format, expressions),
+    ),
+    _statements,
+    max_leaves=6,
+)
+programs = st.lists(statements, min_size=1, max_size=4).map(lambda parts: "{% set ns = namespace(v=1) %}" + "".join(parts))
+MUTATIONS = [
+    lambda s: re.sub(r"\bi\b", "k", s),
+    lambda s: re.sub(r"\bi\b", "x", s),
+    lambda s: re.sub(r"\bx\b", "i", s),
+    lambda s: re.sub(r"\bj\b", "i", s),
+    lambda s: re.sub(r"\btools\b", "documents", s),
+    lambda s: s.replace("'a'", "'\\x61'"),
+    lambda s: s.replace("{{ ", "{{").replace(" }}", "}}"),
+    lambda s: s.replace("{% generation %}", "").replace("{% endgeneration %}", ""),
+    lambda s: "{% if false %}{% set i = 0 %}{% endif %}" + s,
+    lambda s: s.replace("true", "not false"),
+    lambda s: s.replace("{% if", "{%- if"),
+    lambda s: s.replace("tools is defined", "true"),
+    lambda s: s.replace("bos_token is defined", "true"),
+]
+GENERATED_CONTEXTS = [
+    {},
+    {"x": "X", "y": 2, "bos_token": "<s>"},
+    {"x": [1, 2], "i": "I", "add_generation_prompt": True},
+    {"x": 3, "y": None, "messages": [], "tools": [{"t": 1}]},
+]
+
+
+def _generated_outcome(source: str, context: dict):
+    from chatfmt.jinja.environment import compile_template
+
+    base = {"messages": [{"role": "user", "content": "hi"}], "tools": None, "documents": None,
+            "add_generation_prompt": False}
+    return outcome(lambda: compile_template(source).render({**base, **context}))
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(program=programs, mutations=st.lists(st.sampled_from(range(len(MUTATIONS))), min_size=1, max_size=3))
+def test_generated_programs_with_the_same_form_render_the_same(program: str, mutations: list[int]) -> None:
+    mutated = program
+    for index in mutations:
+        mutated = MUTATIONS[index](mutated)
+    try:
+        same = canonical_form(program, strip_generation=True) == canonical_form(mutated, strip_generation=True)
+    except jinja2.TemplateError:  # a mutation that breaks the syntax
+        return
+    if same:
+        for context in GENERATED_CONTEXTS:
+            assert _generated_outcome(program, context) == _generated_outcome(mutated, context), context
