@@ -92,9 +92,13 @@ class Canonical:
     generation_blocks: int
 
 
-def parse(source: str) -> nodes.Template:
-    """The template's own AST, parsed as transformers parses it (no loop guard); compile errors raise."""
-    compile_template(source)
+def parse(source: str, *, check_compiles: bool = True) -> nodes.Template:
+    """The template's own AST, parsed as transformers parses it (no loop guard); compile errors raise.
+
+    `check_compiles=False` skips compiling, for sources known to compile (the built-ins' references).
+    """
+    if check_compiles:
+        compile_template(source)
     return Parser(new_environment(), source).parse()
 
 
@@ -104,9 +108,9 @@ def canonical(source: str) -> Canonical:
     return Canonical(stripped, marked, blocks)
 
 
-def canonical_form(source: str, *, strip_generation: bool = False) -> str:
+def canonical_form(source: str, *, strip_generation: bool = False, check_compiles: bool = True) -> str:
     """A deterministic text, the same for sources that are the same program (see the module docstring)."""
-    return _canonical_text(source, strip_generation=strip_generation)[0]
+    return _canonical_text(source, strip_generation=strip_generation, check_compiles=check_compiles)[0]
 
 
 def has_generation_markers(source: str) -> bool:
@@ -118,8 +122,8 @@ def has_generation_markers(source: str) -> bool:
     return any(_is_generation(node) for node in tree.find_all(nodes.CallBlock))
 
 
-def _canonical_text(source: str, *, strip_generation: bool) -> tuple[str, int]:
-    tree = parse(source)
+def _canonical_text(source: str, *, strip_generation: bool, check_compiles: bool = True) -> tuple[str, int]:
+    tree = parse(source, check_compiles=check_compiles)
     if _literal_only(tree):
         return f"{VERSION} literal\n{_dump(tree)}", 0
     blocks = 0
