@@ -4,8 +4,7 @@ A template is recognised by a fingerprint of its source, normalised only in ways
 (newline style, and the one trailing newline Jinja drops), so two sources with the same fingerprint
 render identically by construction; failing that, by its canonical form (`chatfmt.routing.canonical`),
 the same for every source that is the same Jinja program. A recognised format is then confirmed by
-probe renders against the
-Jinja engine, chosen where near-miss templates differ (empty and whitespace content, system first,
+probe renders against the Jinja engine, chosen where near-miss templates differ (empty and whitespace content, system first,
 absent or late, assistant first, repeated roles, unknown roles, generation prompt on and off,
 non-ASCII and special-token-looking text). Any difference, in text or in what raises, and the
 template stays on the Jinja path. A template with `{% generation %}` markers must also put them on
