@@ -4,7 +4,8 @@ The canonical form proves the marked template renders the same text as the forma
 module checks the other half, where the markers stand, by comparing the generation spans of the Jinja
 render (from the markers) with the compiled renderer's (each generated turn's content and end marker)
 on conversations chosen to put assistant turns everywhere a format treats them differently: first, last
-(with and without the generation prompt), repeated, empty, padded, after a system message.
+(with and without the generation prompt), repeated, empty, padded, with reasoning, after a system
+message, a tool result or a role the format only knows generically.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ _PROBES: tuple[tuple[tuple[str, str], ...], ...] = (
     ((_A, "I start."), (_U, "Hi")),
     ((_U, "Hi"), (_A, "one"), (_A, "two")),
     ((_S, "Be brief."), (_U, "Hi"), (_A, "héllo 日本語"), (_U, "<|im_end|> </s>")),
+    ((_U, "Weather?"), ("tool", "22"), (_A, "<think>hm</think>It is 22.")),
+    ((_S, "s"), ("developer", "d"), (_U, "Hi"), ("function", "f"), (_A, "\tok\n")),
 )
 
 
