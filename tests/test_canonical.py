@@ -267,6 +267,7 @@ SAME = [
     ("  {% if c %}\nA{% endif %}", "{% if c %}A{% endif %}"),
     ("{% for m in messages %}{% generation %}{{ m }}{% endgeneration %}{% endfor %}",
      "{% for m in messages %}{{ m }}{% endfor %}"),
+    ("{{ m.content }}{{ loop.index }}", "{{ m['content'] }}{{ loop['index'] }}"),
 ]
 DIFFERENT = [
     ("{{ x }}", "{{ y }}"),  # context variables keep their names
@@ -281,6 +282,8 @@ DIFFERENT = [
     ("{{ x + 'a' }}{{ 'b' }}", "{{ x + 'ab' }}"),  # x + 'a' raises where x is not a string
     ("{{ 'a' if c }}", "a"),
     ("{{ 1 == 1.0 }}", "{{ true }}x"),
+    ("{{ m.items }}", "{{ m['items'] }}"),  # a dict's method or its item
+    ("{{ m.__class__ }}", "{{ m['__class__'] }}"),
     ("{% for m in messages %}{% generation %}{% set y = m %}{{ y }}{% endgeneration %}{% endfor %}",
      "{% for m in messages %}{% set y = m %}{{ y }}{% endfor %}"),  # the block's set is local to its caller
 ]
@@ -420,7 +423,8 @@ def test_same_form_renders_the_same(template, rewrites, context) -> None:
 
 NAMES = ["x", "y", "i", "messages", "tools", "add_generation_prompt", "bos_token"]
 atoms = st.sampled_from(["x", "y", "i", "messages", "tools", "bos_token", "'a'", "'\\n'", "1", "true", "false",
-                         "none", "loop.index", "ns.v"])
+                         "none", "loop.index", "ns.v", "x.content", "x['content']", "x.items", "x['items']",
+                         "x.upper", "x['upper']", "i.content"])
 
 
 def _expressions(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
@@ -474,12 +478,16 @@ MUTATIONS = [
     lambda s: s.replace("{% if", "{%- if"),
     lambda s: s.replace("tools is defined", "true"),
     lambda s: s.replace("bos_token is defined", "true"),
+    lambda s: re.sub(r"\.(\w+)", r"['\1']", s),
+    lambda s: re.sub(r"\['(\w+)'\]", r".\1", s),
 ]
 GENERATED_CONTEXTS = [
     {},
     {"x": "X", "y": 2, "bos_token": "<s>"},
     {"x": [1, 2], "i": "I", "add_generation_prompt": True},
     {"x": 3, "y": None, "messages": [], "tools": [{"t": 1}]},
+    {"x": {"content": "C", "items": "I", "upper": "U"}, "i": {"content": 1}},
+    {"x": "text", "y": {"a": 1}},
 ]
 
 

@@ -33,14 +33,20 @@ what the template renders for every input, for the reason given:
    string, and `{{ a ~ b }}` prints `a` then `b`. Jinja prints every output node as `str(value)` in
    order, and `~` joins `str()` of its operands, so the text is the same; a render that raises returns no
    text at all, so where it stops does not matter.
-7. *Local names*: a loop variable or `set` target whose every read is definitely bound in its own frame
+7. *Attribute and item lookups*: `x.k` is written `x['k']` unless `k` starts with `_` or names a dict
+   attribute (`items`, `get`, `keys`, ...). The sandbox's `getattr` tries the attribute then the item,
+   its `getitem` the item then the attribute, and both give the same Undefined (same message) when
+   neither exists; the order matters only for a value with both an attribute and an item `k`. Template
+   values are plain data (dicts, lists, strings, numbers, None), Undefined, namespaces, loops, macros
+   and the globals, and of these only a dict has string items and attributes at once: its methods.
+8. *Local names*: a loop variable or `set` target whose every read is definitely bound in its own frame
    (loop targets within their loop; `set` targets after an assignment on every path of the frame; loop
    bodies restart each iteration, as Jinja does) is renamed to `%0`, `%1`, ... in order of appearance,
    each binding of each frame on its own. Such a name is never read from the context, and the values
    held under it never carry its name (Undefined values name what was looked up, not where they are
    stored), so the name is invisible to the output. Macro names and parameters keep their names: they
    show in printed macros, error messages and keyword calls.
-8. *`{% generation %}` markers* (only with `strip_generation`): a block's body is put in its place.
+9. *`{% generation %}` markers* (only with `strip_generation`): a block's body is put in its place.
    The block renders its body through a caller macro and prints that text unchanged (transformers' tag
    and chatfmt's alike); inlining is done only where the body binds no name in its own frame and does not
    read `caller`, `varargs` or `kwargs`, which are the only differences a caller frame makes. Where the
@@ -71,6 +77,8 @@ VERSION = "chatfmt-canonical-1"
 ALWAYS_PASSED = frozenset({"messages", "tools", "documents", "add_generation_prompt"})
 _SPECIAL_NAMES = frozenset({"loop", "caller", "varargs", "kwargs", "self", "super"})
 _LITERAL_TYPES = (str, int, float, bool, type(None))
+# `x.k` and `x['k']` differ only where x has both an attribute and an item named k: dict methods.
+_DICT_ATTRIBUTES = frozenset(dir(dict))
 _UNSUPPORTED = (
     nodes.Extends, nodes.Block, nodes.Include, nodes.Import, nodes.FromImport, nodes.With, nodes.Scope,
     nodes.OverlayScope, nodes.EvalContextModifier, nodes.ExprStmt,
@@ -83,7 +91,7 @@ _COMPARE: dict[str, Callable[[Any, Any], Any]] = {
 
 @dataclass(frozen=True)
 class Canonical:
-    """`text`: the canonical form with generation markers inlined where that is exact (rewrite 8).
+    """`text`: the canonical form with generation markers inlined where that is exact (rewrite 9).
     `marked`: the canonical form with every marker kept, which says where they were.
     `generation_blocks`: how many markers `text` inlined."""
 
@@ -147,7 +155,7 @@ def _literal_only(tree: nodes.Template) -> bool:
     return False
 
 
-# --- rewrite 8: generation markers -------------------------------------------------------------------
+# --- rewrite 9: generation markers -------------------------------------------------------------------
 
 
 def _is_generation(node: nodes.Node) -> TypeGuard[nodes.CallBlock]:
@@ -185,7 +193,7 @@ def _inline_generation(body: list[nodes.Node]) -> tuple[list[nodes.Node], int]:
     return out, count
 
 
-# --- rewrites 3, 4, 5: folding -------------------------------------------------------------------------
+# --- rewrites 3, 4, 5, 7: folding and lookups ------------------------------------------------------------
 
 
 def _always_defined(tree: nodes.Template) -> frozenset[str]:
@@ -270,6 +278,8 @@ class _Folder:
             and not (node.args or node.kwargs or node.dyn_args or node.dyn_kwargs)
         ):
             return nodes.Const(node.name == "defined")
+        if isinstance(node, nodes.Getattr) and not node.attr.startswith("_") and node.attr not in _DICT_ATTRIBUTES:
+            return nodes.Getitem(node.node, nodes.Const(node.attr), node.ctx, lineno=node.lineno)
         if isinstance(node, nodes.Not) and _literal(node.node):
             return nodes.Const(not node.node.value)
         if isinstance(node, nodes.And) and _literal(node.left):
@@ -365,7 +375,7 @@ def _merged_statements(stmts: list[nodes.Stmt]) -> list[nodes.Stmt]:
     return out
 
 
-# --- rewrite 7: local names ----------------------------------------------------------------------------
+# --- rewrite 8: local names ----------------------------------------------------------------------------
 
 _NESTED_FRAMES = (nodes.For, nodes.Macro, nodes.CallBlock, nodes.FilterBlock)
 
