@@ -75,6 +75,16 @@ EQUIVALENT = {
     "defined-and": ("chatml", edit(CHATML, "{% if add_generation_prompt %}",
                                    "{% if add_generation_prompt is defined and add_generation_prompt %}")),
     "comment": ("orion", "{# a comment #}" + ORION),
+    "dotted-lookups": ("zephyr", builtin_source("zephyr").replace("message['role']", "message.role")
+                       .replace("message['content']", "message.content")),
+    "hub-copy-llama-3": (
+        "llama-3",
+        AGP_DEFAULT + "\n"
+        + edit(edit(edit(builtin_source("llama-3"), "{% set loop_messages = messages %}", "{%- set msgs = messages -%}\n"),
+                    "in loop_messages %}", "in msgs -%}\n    "), "<|end_header_id|>\n\n' }}",
+               "<|end_header_id|>' ~ '\\n\\n' }}")
+        .replace("message['role']", "message.role").replace("message['content']", "message.content"),
+    ),
 }
 
 # Templates with `{% generation %}` markers on exactly the format's generated turns.
