@@ -44,8 +44,11 @@ what the template renders for every input, for the reason given:
    bodies restart each iteration, as Jinja does) is renamed to `%0`, `%1`, ... in order of appearance,
    each binding of each frame on its own. Such a name is never read from the context, and the values
    held under it never carry its name (Undefined values name what was looked up, not where they are
-   stored), so the name is invisible to the output. Macro names and parameters keep their names: they
-   show in printed macros, error messages and keyword calls.
+   stored), so the name is invisible to the output. Macro parameters are renamed the same way only
+   where their names cannot show: the macro is only ever called directly with one positional argument
+   per parameter, never printed, passed or looked into, and uses no `caller`, `varargs`, `kwargs`
+   (keyword calls, `arguments`, defaults and "parameter 'x' was not provided" would name them). Macro
+   names keep theirs (a printed macro and its errors show it).
 9. *`{% generation %}` markers* (only with `strip_generation`): a block's body is put in its place.
    The block renders its body through a caller macro and prints that text unchanged (transformers' tag
    and chatfmt's alike); inlining is done only where the body binds no name in its own frame and does not
@@ -377,9 +380,6 @@ def _merged_statements(stmts: list[nodes.Stmt]) -> list[nodes.Stmt]:
 
 # --- rewrite 8: local names ----------------------------------------------------------------------------
 
-_NESTED_FRAMES = (nodes.For, nodes.Macro, nodes.CallBlock, nodes.FilterBlock)
-
-
 def _target_names(target: nodes.Node) -> list[str]:
     if isinstance(target, nodes.Name):
         return [target.name]
@@ -416,12 +416,41 @@ class _Frame:
         return frame
 
 
+def _private_macros(tree: nodes.Template) -> set[int]:
+    """ids of the macros whose parameter names cannot show: the macro is defined once, never bound
+    otherwise, never read but as the callee of a call with exactly one positional argument per parameter
+    (so no default, missing-parameter Undefined, keyword or `arguments` lookup names them), and its body
+    reads none of the implicit `caller`, `varargs`, `kwargs`."""
+    macros: dict[str, list[nodes.Macro]] = {}
+    for macro in tree.find_all(nodes.Macro):
+        macros.setdefault(macro.name, []).append(macro)
+    plain_calls: dict[int, int] = {}  # id(callee Name) -> number of positional arguments
+    for call in tree.find_all(nodes.Call):
+        if isinstance(call.node, nodes.Name) and not (call.kwargs or call.dyn_args or call.dyn_kwargs):
+            plain_calls[id(call.node)] = len(call.args)
+    for block in tree.find_all(nodes.CallBlock):
+        plain_calls.pop(id(block.call.node), None)  # a call block passes `caller`
+    private = set()
+    for name, defined in macros.items():
+        if len(defined) != 1:
+            continue
+        (macro,) = defined
+        uses = [node for node in tree.find_all(nodes.Name) if node.name == name]
+        if any(node.ctx != "load" or plain_calls.get(id(node)) != len(macro.args) for node in uses):
+            continue
+        if not any(node.name in ("caller", "varargs", "kwargs") for node in macro.find_all(nodes.Name)):
+            private.add(id(macro))
+    return private
+
+
 class _Renamer:
     def __init__(self) -> None:
         self.binding: dict[int, _Frame] = {}  # id(Name or NSRef node) -> the frame its name is bound in
         self.unsafe: set[str] = set(_SPECIAL_NAMES)  # names never renamed anywhere
+        self.private_macros: set[int] = set()
 
     def rename(self, tree: nodes.Template) -> None:
+        self.private_macros = _private_macros(tree)
         self._statements(tree.body, _Frame(None, _frame_stores(tree.body), set()))
         numbers: dict[tuple[int, str], str] = {}
         for node in tree.find_all((nodes.Name, nodes.NSRef)):
@@ -488,7 +517,13 @@ class _Renamer:
             self._statements(stmt.else_, _Frame(frame, _frame_stores(stmt.else_), set()))
         elif isinstance(stmt, nodes.Macro):
             self.unsafe.add(stmt.name)
-            inner = self._nested(frame, [arg.name for arg in stmt.args], stmt.body)
+            params = [arg.name for arg in stmt.args]
+            if id(stmt) in self.private_macros:
+                inner = _Frame(frame, set(params) | _frame_stores(stmt.body), set(params))
+                for arg in stmt.args:
+                    self._bind(arg, inner)
+            else:
+                inner = self._nested(frame, params, stmt.body)
             for default in stmt.defaults:
                 self._expr(default, inner)
             self._statements(stmt.body, inner)
