@@ -61,7 +61,9 @@ EQUIVALENT = {
         "mistral-v1",
         edit(MISTRAL, "{% else %}", "{% elif false == true %}{{ 'never' }}{% set x = 1 %}{% else %}"),
     ),
-    "dead-if-not-false": ("chatml", edit(CHATML, "{% endfor %}", "{% if not false %}{% else %}x{% endif %}{% endfor %}")),
+    "dead-if-not-false": (
+        "chatml", edit(CHATML, "{% endfor %}", "{% if not false %}{% else %}x{% endif %}{% endfor %}"),
+    ),
     "live-if-true": ("chatml", "{% if true %}" + CHATML + "{% endif %}"),
     "renamed-loop-variable": ("chatml", re.sub(r"\bmessage\b", "turn", CHATML)),
     "renamed-loop-variable-orion": ("orion", ORION.replace("message['", "m['").replace("for message in", "for m in")),
@@ -71,7 +73,9 @@ EQUIVALENT = {
              "\n{%- endfor %}\n"),
     ),
     "merged-constants": ("chatml", edit(CHATML, "'<|im_end|>' + '\n'", "'<|im_end|>\n'")),
-    "split-constants": ("chatml", edit(CHATML, "{{ '<|im_start|>assistant\n' }}", "{{ '<|im_start|>' ~ 'assistant' }}{{ '\n' }}")),
+    "split-constants": (
+        "chatml", edit(CHATML, "{{ '<|im_start|>assistant\n' }}", "{{ '<|im_start|>' ~ 'assistant' }}{{ '\n' }}"),
+    ),
     "defined-and": ("chatml", edit(CHATML, "{% if add_generation_prompt %}",
                                    "{% if add_generation_prompt is defined and add_generation_prompt %}")),
     "comment": ("orion", "{# a comment #}" + ORION),
@@ -80,17 +84,25 @@ EQUIVALENT = {
     "hub-copy-llama-3": (
         "llama-3",
         AGP_DEFAULT + "\n"
-        + edit(edit(edit(builtin_source("llama-3"), "{% set loop_messages = messages %}", "{%- set msgs = messages -%}\n"),
-                    "in loop_messages %}", "in msgs -%}\n    "), "<|end_header_id|>\n\n' }}",
-               "<|end_header_id|>' ~ '\\n\\n' }}")
+        + edit(
+            edit(
+                edit(builtin_source("llama-3"), "{% set loop_messages = messages %}", "{%- set msgs = messages -%}\n"),
+                "in loop_messages %}", "in msgs -%}\n    ",
+            ),
+            "<|end_header_id|>\n\n' }}", "<|end_header_id|>' ~ '\\n\\n' }}",
+        )
         .replace("message['role']", "message.role").replace("message['content']", "message.content"),
     ),
 }
 
 # Templates with `{% generation %}` markers on exactly the format's generated turns.
 MARKED = {
-    "mistral-marked": ("mistral-v1", edit(MISTRAL, MISTRAL_ASSISTANT, f"{{% generation %}}{MISTRAL_ASSISTANT}{{% endgeneration %}}")),
-    "orion-marked": ("orion", edit(ORION, ORION_ASSISTANT, f"{{%- generation -%}}{ORION_ASSISTANT}{{%- endgeneration -%}}")),
+    "mistral-marked": (
+        "mistral-v1", edit(MISTRAL, MISTRAL_ASSISTANT, f"{{% generation %}}{MISTRAL_ASSISTANT}{{% endgeneration %}}"),
+    ),
+    "orion-marked": (
+        "orion", edit(ORION, ORION_ASSISTANT, f"{{%- generation -%}}{ORION_ASSISTANT}{{%- endgeneration -%}}"),
+    ),
 }
 
 # (built-in, source) near a built-in: each renders differently from it for some input, except where noted.
@@ -267,7 +279,8 @@ SAME = [
      "{% for p in xs %}{% for q in p %}{{ q }}{% endfor %}{% endfor %}"),
     ("{% if c %}{% set v = 1 %}{% else %}{% set v = 2 %}{% endif %}{{ v }}",
      "{% if c %}{% set w = 1 %}{% else %}{% set w = 2 %}{% endif %}{{ w }}"),
-    ("{% set ns = namespace(a=1) %}{% set ns.a = 2 %}{{ ns.a }}", "{% set n = namespace(a=1) %}{% set n.a = 2 %}{{ n.a }}"),
+    ("{% set ns = namespace(a=1) %}{% set ns.a = 2 %}{{ ns.a }}",
+     "{% set n = namespace(a=1) %}{% set n.a = 2 %}{{ n.a }}"),
     ("{% if messages is defined %}A{% else %}B{% endif %}", "A"),
     ("{% if tools is not defined %}A{% elif 1 == 1 %}B{% else %}C{% endif %}", "B"),
     ("{{ 'a' if true else x }}", "a"),
@@ -365,13 +378,15 @@ def _tight_tags(source: str) -> str:
     return re.sub(r" +(-?)\}\}", r"\1}}", re.sub(r"\{\{(-?) +", r"{{\1", source))
 
 
+def _in_tags(source: str, rewrite) -> str:
+    """`rewrite` applied to the text of each `{{ }}` and `{% %}` tag, never to template text."""
+    return re.sub(r"\{\{.*?\}\}|\{%.*?%\}", lambda tag: rewrite(tag.group(0)), source, flags=re.S)
+
+
 def _escaped_newlines(source: str) -> str:
     """Real newlines inside single-quoted strings in tags written as the escape `\\n`."""
 
-    def in_tag(tag: re.Match[str]) -> str:
-        return re.sub(r"'([^'\n\\]*)\n([^'\n\\]*)'", r"'\1\\n\2'", tag.group(0))
-
-    return re.sub(r"\{\{.*?\}\}|\{%.*?%\}", in_tag, source, flags=re.S)
+    return _in_tags(source, lambda tag: re.sub(r"'([^'\n\\]*)\n([^'\n\\]*)'", r"'\1\\n\2'", tag))
 
 
 def _rename_loop_variable(source: str) -> str:
@@ -390,8 +405,12 @@ def _split_constants(source: str) -> str:
         m.group(1), m.group(2)[:1], m.group(2)[1:], m.group(3)), source)
 
 
+def _dotted_lookups(source: str) -> str:
+    return _in_tags(source, lambda tag: re.sub(r"\['(\w+)'\]", r".\1", tag))
+
+
 REWRITES = [lambda s: AGP_DEFAULT + s, _tight_tags, _escaped_newlines, _rename_loop_variable, _dead_branch,
-            _split_constants]
+            _split_constants, _dotted_lookups]
 
 
 @pytest.mark.parametrize("rewrite", REWRITES, ids=lambda f: getattr(f, "__name__", "agp_default"))
@@ -478,7 +497,9 @@ statements = st.recursive(
     _statements,
     max_leaves=6,
 )
-programs = st.lists(statements, min_size=1, max_size=4).map(lambda parts: "{% set ns = namespace(v=1) %}" + "".join(parts))
+programs = st.lists(statements, min_size=1, max_size=4).map(
+    lambda parts: "{% set ns = namespace(v=1) %}" + "".join(parts)
+)
 MUTATIONS = [
     lambda s: re.sub(r"\bi\b", "k", s),
     lambda s: re.sub(r"\bp\b", "q", s),
