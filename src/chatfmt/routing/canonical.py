@@ -1,7 +1,9 @@
 """A canonical form of a chat template: one text for every source that is the same Jinja program.
 
 Two templates with the same canonical form render the same string (or raise the same error) for every
-input, so a template whose canonical form is a built-in's may take that built-in's compiled route. The
+input, so a template whose canonical form is a built-in's may take that built-in's compiled route
+(chatfmt's own time and size limits aside: they stop a render wherever it has got to, and transformers
+has none). The
 form is a dump of the template's own Jinja AST, parsed exactly as transformers parses it (chatfmt's
 environment: trim_blocks, lstrip_blocks, newline normalisation, the `{% generation %}` tag, loop
 controls; but without the loop guard chatfmt adds when compiling), after these rewrites. Each one keeps
@@ -114,6 +116,7 @@ def parse(source: str, *, check_compiles: bool = True) -> nodes.Template:
 
 
 def canonical(source: str) -> Canonical:
+    """The canonical form with generation markers inlined, the one with them kept, and how many there were."""
     stripped, blocks = _canonical_text(source, strip_generation=True)
     marked, _ = _canonical_text(source, strip_generation=False)
     return Canonical(stripped, marked, blocks)
