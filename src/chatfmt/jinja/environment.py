@@ -27,6 +27,7 @@ from jinja2.exceptions import SecurityError, TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from . import clock, limits
+from .codegen import FastPathCodeGenerator
 from .markers import GENERATION_CLOSE, GENERATION_OPEN
 
 COMPILED_CACHE_SIZE = 256
@@ -116,6 +117,7 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
 
     # Only the operators that can blow up in one step; intercepting "+" would slow every template.
     intercepted_binops = frozenset(("*", "**"))
+    code_generator_class = FastPathCodeGenerator
 
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 - Jinja's signature
         limits.tick(args)
@@ -155,6 +157,13 @@ def compile_template(source: str) -> jinja2.Template:
     Raises `jinja2.TemplateSyntaxError` for a template that does not parse.
     """
     return new_environment().from_string(source)
+
+
+@functools.lru_cache(maxsize=COMPILED_CACHE_SIZE)
+def template_globals(source: str) -> dict[str, Any]:
+    """The globals of `compile_template(source)` as one flat dict, for building a render's context without
+    Jinja flattening the template's layered globals (a Python-level ChainMap) on every render. Read-only."""
+    return dict(compile_template(source).globals)
 
 
 @functools.lru_cache(maxsize=COMPILED_CACHE_SIZE)

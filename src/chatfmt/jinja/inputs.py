@@ -64,18 +64,33 @@ def drop_none_values(conversation: Sequence[Any]) -> list[dict[str, Any]]:
 
 def alias_reasoning(chat: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Copy a message's reasoning under every name templates read it by, in transformers' key order."""
-    aliased = []
-    for message in chat:
-        reasoning = next((message[key] for key in REASONING_FIELDS if message.get(key) is not None), None)
-        if reasoning is not None:
-            message = {"thinking": reasoning, **message, "reasoning_content": reasoning}
-        aliased.append(message)
-    return aliased
+    return [_aliased(message) for message in chat]
+
+
+def _aliased(message: dict[str, Any]) -> dict[str, Any]:
+    if "reasoning_content" not in message and "thinking" not in message and "reasoning" not in message:
+        return message  # the common case: no reasoning under any name, nothing to copy
+    reasoning = next((message[key] for key in REASONING_FIELDS if message.get(key) is not None), None)
+    if reasoning is None:
+        return message
+    return {"thinking": reasoning, **message, "reasoning_content": reasoning}
+
+
+def _plain_message(message: Any) -> Any:
+    """`plain_data(message)`, by a shallow copy when every key and value is already an exact JSON scalar
+    (the usual `{"role": ..., "content": "..."}`): those are immutable, so the copies are equal and
+    equally independent of the caller's dict."""
+    if type(message) is dict and _SCALARS.issuperset(map(type, message.values())) and _SCALARS.issuperset(map(type, message)):
+        return message.copy()
+    return plain_data(message)
 
 
 def prepare_chat(conversation: Any) -> list[dict[str, Any]]:
     """The messages a template sees: plain data, every message a dict, reasoning aliased."""
-    chat = plain_data(getattr(conversation, "messages", conversation))
+    messages = getattr(conversation, "messages", conversation)
+    if type(messages) is not list:
+        messages = plain_data(messages)
+    chat = [_plain_message(message) for message in messages]
     for index, message in enumerate(chat):
         if not isinstance(message, dict):
             raise InvalidConversation(

@@ -2,7 +2,7 @@
 
 Jinja's sandbox stops templates from reaching Python internals, but not from running forever or
 building gigabytes of text. chatfmt bounds each render by wall time, loop iterations and output size.
-Every `{% for %}` loop counts its iterations and checks the clock on each, and the clock is also
+Every `{% for %}` loop counts its iterations and checks the clock (see `guard_loop`), and the clock is also
 checked on every call a template makes (functions, methods, macros, `range`) and every namespace
 assignment, which every loop that is not bounded by the input's own size has to go through; loops over
 `range` are capped at 100 000 items per call by the sandbox. Output is counted as it streams; `*` and
@@ -80,20 +80,39 @@ def tick(values: tuple[object, ...] = ()) -> None:
                 current.check_size(len(value), "a value built by the template")
 
 
+_SIZED = frozenset((list, tuple, str, dict))
+
+
 def guard_loop(iterable: Any) -> Any:
     """Every `{% for %}` iterates through this (see `LimitedSandbox`): it counts iterations and checks the
-    clock on each, so even loops that call nothing are bounded. It yields the same items, lazily."""
+    clock, so even loops that call nothing are bounded. It yields the same items, lazily.
+
+    A loop over an exact list, tuple, str or dict (what nearly every chat-template loop walks) is charged
+    its full length and checks the clock once, when it starts, and then runs on the object itself: such a
+    body runs a bounded number of times with no per-item cost. Any other iterable is charged item by item.
+    """
     current = _budget.get()
     if current is None:
-        yield from iterable
-        return
+        return iterable
+    if type(iterable) in _SIZED:
+        _charge(current, len(iterable))
+        current.check_time()
+        return iterable
+    return _guarded(current, iterable)
+
+
+def _charge(current: budget, iterations: int) -> None:
+    if current.iterations_left is not None:
+        current.iterations_left -= iterations
+        if current.iterations_left < 0:
+            raise TemplateLimitExceeded(
+                f"the template's loops ran more than {current.limits.max_loop_iterations} iterations; the render was stopped"
+            )
+
+
+def _guarded(current: budget, iterable: Any) -> Any:
     for item in iterable:
-        if current.iterations_left is not None:
-            current.iterations_left -= 1
-            if current.iterations_left < 0:
-                raise TemplateLimitExceeded(
-                    f"the template's loops ran more than {current.limits.max_loop_iterations} iterations; the render was stopped"
-                )
+        _charge(current, 1)
         current.check_time()
         yield item
 

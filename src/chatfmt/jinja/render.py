@@ -14,7 +14,7 @@ from typing import Any
 import jinja2
 
 from . import inputs
-from .environment import compile_template
+from .environment import compile_template, template_globals
 from .limits import DEFAULT_LIMITS, Limits, budget
 from .tools import tools_to_schemas
 
@@ -35,14 +35,15 @@ def check_call_flags(add_generation_prompt: bool, continue_final_message: bool |
 class RenderCall:
     """Everything one `apply_chat_template` call shares between its conversations."""
 
-    __slots__ = ("add_generation_prompt", "compiled", "continue_final_message", "documents", "limits", "source",
-                 "tools", "variables")
+    __slots__ = ("add_generation_prompt", "compiled", "continue_final_message", "documents", "globals", "limits",
+                 "source", "tools", "variables")
 
     def __init__(self, *, source: str, compiled: jinja2.Template, tools: Any, documents: Any,
                  add_generation_prompt: bool, continue_final_message: bool | str, variables: dict[str, Any],
                  limits: Limits = DEFAULT_LIMITS) -> None:
         self.source = source
         self.compiled = compiled
+        self.globals = template_globals(source)
         self.tools = tools
         self.documents = documents
         self.add_generation_prompt = add_generation_prompt
@@ -59,21 +60,33 @@ class RenderCall:
         if mark_contents is not None:
             mark_contents(chat)
         final = self._tag_final_message(chat) if self.continue_final_message else None
-        with budget(self.limits) as current:
-            pieces = []
-            size = 0
-            limit = self.limits.max_output_chars or sys.maxsize
-            for piece in self.compiled.generate(
-                messages=chat,
-                tools=self.tools,
-                documents=self.documents,
-                add_generation_prompt=self.add_generation_prompt,
+        compiled = self.compiled
+        context = compiled.new_context(
+            {
+                **self.globals,
+                "messages": chat,
+                "tools": self.tools,
+                "documents": self.documents,
+                "add_generation_prompt": self.add_generation_prompt,
                 **self.variables,
-            ):
-                size += len(piece)
-                if size > limit:
-                    current.check_size(size)  # raises, with the message
-                pieces.append(piece)
+            },
+            shared=True,  # the dict above is already the globals overlaid with the variables, as Jinja builds it
+        )
+        pieces: list[str] = []
+        append = pieces.append
+        size = 0
+        limit = self.limits.max_output_chars or sys.maxsize
+        with budget(self.limits) as current:
+            try:
+                # The compiled root function itself, as `Template.render` runs it (`generate` would add a
+                # generator layer per piece); the same exceptions, with Jinja's traceback rewriting.
+                for piece in compiled.root_render_func(context):
+                    size += len(piece)
+                    if size > limit:
+                        current.check_size(size)  # raises, with the message
+                    append(piece)
+            except Exception:
+                compiled.environment.handle_exception()
         text = "".join(pieces)
         return text if final is None else _cut_after_final(text, final)
 

@@ -1,0 +1,116 @@
+"""Jinja's code generator with inline fast paths for what chat templates do most: read a message's fields.
+
+Jinja compiles every `message.role`, `message['content']`, `messages[0]` and `text.strip()` in a
+sandboxed environment to a method call on the environment (`getattr`, `getitem`, `call`), which tries
+the lookup, catches the failure, tries the other kind of lookup and vets the result. Everything a
+template sees is plain JSON-like data (see `inputs.py`), so nearly all of those lookups hit an exact
+`dict`, `list` or `str`, where the sandbox's answer is known in advance. This generator emits, for each
+such site, a type test on the evaluated object and the answer the sandbox would give for that type,
+falling back to the unchanged sandbox call for every other object. Each fast path returns exactly what
+the sandbox's method returns for that object:
+
+* `obj.name`, `name` a constant that is no attribute of `dict`: on an exact dict, `getattr` fails, so
+  the sandbox returns `obj[name]`, or `undefined(obj=obj, name=name)` when the key is absent.
+* `obj['key']` on an exact dict that holds the key: the sandbox's first step, `obj['key']`, succeeds.
+* `obj.name` or `obj['name']` on an exact str, `name` no attribute of `str`: both lookups fail, so the
+  sandbox returns `undefined(obj=obj, name=name)` (templates that walk a string content as if it were
+  a list of parts do this once per character).
+* `obj[n]`, `n` a constant int within bounds, on an exact list or tuple: likewise `obj[n]`.
+* `s.strip()` and the other str methods in `PURE_STR_METHODS` on an exact str, with positional
+  arguments only: the sandbox would vet the attribute (public, not `format`), find the bound method
+  safe to call, pass no context to it and call it with the same arguments. These methods build at
+  most a few times their input's length, so they need no output-size check, and they cannot loop, so
+  they need no time check: loops and every other call still check both (see `limits.py`).
+
+The object expression is evaluated once, into a fresh local, before anything else, so the order in
+which a template's expressions run (and which error a broken input raises first) is unchanged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jinja2 import nodes
+from jinja2.compiler import CodeGenerator, Frame, optimizeconst
+
+PURE_STR_METHODS = frozenset((
+    "capitalize", "casefold", "count", "endswith", "find", "isalnum", "isalpha", "isdigit", "islower",
+    "isnumeric", "isspace", "istitle", "isupper", "lower", "lstrip", "partition", "removeprefix",
+    "removesuffix", "rfind", "rpartition", "rsplit", "rstrip", "split", "splitlines", "startswith", "strip",
+    "swapcase", "title", "upper",
+))
+
+
+class FastPathCodeGenerator(CodeGenerator):
+    """`CodeGenerator` whose field reads and pure str method calls skip the sandbox when they provably may."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._fast_locals = 0
+
+    def _fresh_local(self) -> str:
+        self._fast_locals += 1
+        return f"_fp{self._fast_locals}"
+
+    @optimizeconst
+    def visit_Getattr(self, node: nodes.Getattr, frame: Frame) -> None:
+        if hasattr(dict, node.attr):
+            super().visit_Getattr(node, frame)
+            return
+        obj, name = self._fresh_local(), repr(node.attr)
+        self.write(f"(({obj}[{name}] if {name} in {obj} else environment.undefined(obj={obj}, name={name})) if ({obj} := ")
+        self.visit(node.node, frame)
+        self.write(f").__class__ is dict else {self._missing_on_str(obj, node.attr)}environment.getattr({obj}, {name}))")
+
+    @optimizeconst
+    def visit_Getitem(self, node: nodes.Getitem, frame: Frame) -> None:
+        key = node.arg.value if isinstance(node.arg, nodes.Const) else None
+        obj = self._fresh_local()
+        missing = ""
+        if type(key) is str:
+            test = f".__class__ is dict and {key!r} in {obj}"
+            missing = self._missing_on_str(obj, key)
+        elif type(key) is int:
+            bound = f"{key} < len({obj})" if key >= 0 else f"{-key} <= len({obj})"
+            test = f".__class__ in (list, tuple) and {bound}"
+        else:
+            super().visit_Getitem(node, frame)
+            return
+        self.write(f"({obj}[{key!r}] if ({obj} := ")
+        self.visit(node.node, frame)
+        self.write(f"){test} else {missing}environment.getitem({obj}, {key!r}))")
+
+    @staticmethod
+    def _missing_on_str(obj: str, name: str) -> str:
+        """The clause giving the sandbox's answer for `name` read from an exact str that has no such attribute
+        (`s['type']` and `s.type` both fail both ways, so the sandbox returns an undefined), or ""."""
+        if hasattr(str, name):
+            return ""
+        return f"environment.undefined(obj={obj}, name={name!r}) if {obj}.__class__ is str else "
+
+    @optimizeconst
+    def visit_Call(self, node: nodes.Call, frame: Frame, forward_caller: bool = False) -> None:
+        method = node.node
+        if (
+            forward_caller
+            or not isinstance(method, nodes.Getattr)
+            or method.attr not in PURE_STR_METHODS
+            or node.kwargs
+            or node.dyn_args is not None
+            or node.dyn_kwargs is not None
+        ):
+            super().visit_Call(node, frame, forward_caller=forward_caller)
+            return
+        obj = self._fresh_local()
+        self.write(f"({obj}.{method.attr}(")
+        for index, arg in enumerate(node.args):
+            self.write(", " if index else "")
+            self.visit(arg, frame)
+        self.write(f") if ({obj} := ")
+        self.visit(method.node, frame)
+        self.write(f").__class__ is str else environment.call(context, environment.getattr({obj}, {method.attr!r})")
+        extra = {"_loop_vars": "_loop_vars"} if frame.loop_frame else {}
+        if frame.block_frame:
+            extra["_block_vars"] = "_block_vars"
+        self.signature(node, frame, extra or None)
+        self.write("))")
