@@ -11,6 +11,8 @@ the sandbox's method returns for that object:
 
 * `obj.name`, `name` a constant that is no attribute of `dict`: on an exact dict, `getattr` fails, so
   the sandbox returns `obj[name]`, or `undefined(obj=obj, name=name)` when the key is absent.
+* `loop.index0`, `loop.first` and the other counters in `LOOP_COUNTERS` on Jinja's own `LoopContext`:
+  the sandbox reads the property and finds it safe (see `LOOP_COUNTERS`).
 * `obj['key']` on an exact dict that holds the key: the sandbox's first step, `obj['key']`, succeeds.
 * `obj.name` or `obj['name']` on an exact str, `name` no attribute of `str`: both lookups fail, so the
   sandbox returns `undefined(obj=obj, name=name)` (templates that walk a string content as if it were
@@ -41,6 +43,11 @@ PURE_STR_METHODS = frozenset((
 ))
 
 
+# The `loop` properties that are ints or bools: the sandbox allows them (public, not internal, not a
+# mutating method) and they can never be a `str.format` it would wrap.
+LOOP_COUNTERS = frozenset(("depth", "depth0", "first", "index", "index0", "last", "length", "revindex", "revindex0"))
+
+
 class FastPathCodeGenerator(CodeGenerator):
     """`CodeGenerator` whose field reads and pure str method calls skip the sandbox when they provably may."""
 
@@ -58,9 +65,10 @@ class FastPathCodeGenerator(CodeGenerator):
             super().visit_Getattr(node, frame)
             return
         obj, name = self._fresh_local(), repr(node.attr)
+        loop = f"{obj}.{node.attr} if {obj}.__class__ is LoopContext else " if node.attr in LOOP_COUNTERS else ""
         self.write(f"(({obj}[{name}] if {name} in {obj} else environment.undefined(obj={obj}, name={name})) if ({obj} := ")
         self.visit(node.node, frame)
-        self.write(f").__class__ is dict else {self._missing_on_str(obj, node.attr)}environment.getattr({obj}, {name}))")
+        self.write(f").__class__ is dict else {loop}{self._missing_on_str(obj, node.attr)}environment.getattr({obj}, {name}))")
 
     @optimizeconst
     def visit_Getitem(self, node: nodes.Getitem, frame: Frame) -> None:

@@ -112,6 +112,9 @@ class _TemplateNamespace(jinja2.utils.Namespace):
         jinja2.utils.Namespace.__setitem__(self, name, value)
 
 
+_PLAIN_VALUES = frozenset((str, int, float, bool, type(None), list, tuple, dict, _TemplateNamespace))
+
+
 class LimitedSandbox(ImmutableSandboxedEnvironment):
     """transformers' immutable sandbox, plus the time and size checks of `limits.py` on calls and operators."""
 
@@ -122,6 +125,22 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 - Jinja's signature
         limits.tick(args)
         return super().call(__context, __obj, *args, **kwargs)
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        """The sandbox's answer, read straight from a template namespace (`ns.count`) when it is plain data.
+
+        For a `namespace()` and a public name, the sandbox returns the stored value (it vets only the name
+        and the namespace type, and wraps only bound `format` methods) or, for a name never set, an
+        undefined: this gives the same without its generic checks.
+        """
+        if obj.__class__ is _TemplateNamespace and attribute[:1] != "_":
+            attrs = object.__getattribute__(obj, "_Namespace__attrs")
+            if attribute not in attrs:
+                return self.undefined(obj=obj, name=attribute)
+            value = attrs[attribute]
+            if value.__class__ in _PLAIN_VALUES:
+                return value
+        return super().getattr(obj, attribute)
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         limits.check_binop(operator, left, right)

@@ -24,6 +24,8 @@ def plain_data(value: Any) -> Any:
     if value is None or kind in _SCALARS:
         return value
     if kind is dict:  # the common case, checked before the slower Mapping ABC test
+        if _SCALARS.issuperset(map(type, value.values())) and _SCALARS.issuperset(map(type, value)):
+            return value.copy()  # flat and already plain (special tokens, a plain message): equal, and fresh
         return {plain_data(key): plain_data(item) for key, item in value.items()}
     if kind is list:
         return [plain_data(item) for item in value]
@@ -53,6 +55,9 @@ def drop_none_values(conversation: Sequence[Any]) -> list[dict[str, Any]]:
     """Drop top-level keys whose value is None, as transformers v5 does before rendering."""
     cleaned = []
     for index, message in enumerate(conversation):
+        if type(message) is dict and _SCALARS.issuperset(map(type, message.values())):
+            cleaned.append(message)  # no None to drop; `prepare_chat` copies it before any template sees it
+            continue
         items = getattr(message, "items", None)
         if not callable(items):
             raise InvalidConversation(
@@ -62,42 +67,27 @@ def drop_none_values(conversation: Sequence[Any]) -> list[dict[str, Any]]:
     return cleaned
 
 
-def alias_reasoning(chat: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Copy a message's reasoning under every name templates read it by, in transformers' key order."""
-    return [_aliased(message) for message in chat]
-
-
 def _aliased(message: dict[str, Any]) -> dict[str, Any]:
-    if "reasoning_content" not in message and "thinking" not in message and "reasoning" not in message:
-        return message  # the common case: no reasoning under any name, nothing to copy
+    """Copy a message's reasoning under every name templates read it by, in transformers' key order."""
     reasoning = next((message[key] for key in REASONING_FIELDS if message.get(key) is not None), None)
     if reasoning is None:
         return message
     return {"thinking": reasoning, **message, "reasoning_content": reasoning}
 
 
-def _plain_message(message: Any) -> Any:
-    """`plain_data(message)`, by a shallow copy when every key and value is already an exact JSON scalar
-    (the usual `{"role": ..., "content": "..."}`): those are immutable, so the copies are equal and
-    equally independent of the caller's dict."""
-    if type(message) is dict and _SCALARS.issuperset(map(type, message.values())) and _SCALARS.issuperset(map(type, message)):
-        return message.copy()
-    return plain_data(message)
-
-
 def prepare_chat(conversation: Any) -> list[dict[str, Any]]:
     """The messages a template sees: plain data, every message a dict, reasoning aliased."""
-    messages = getattr(conversation, "messages", conversation)
-    if type(messages) is not list:
-        messages = plain_data(messages)
-    chat = [_plain_message(message) for message in messages]
+    messages = conversation if type(conversation) is list else plain_data(getattr(conversation, "messages", conversation))
+    chat = [plain_data(message) for message in messages]
     for index, message in enumerate(chat):
         if not isinstance(message, dict):
             raise InvalidConversation(
                 f"Chat messages should be dicts, dataclasses or pydantic models, but got {message!r}.",
                 message_index=index,
             )
-    return alias_reasoning(chat)
+        if "reasoning_content" in message or "thinking" in message or "reasoning" in message:
+            chat[index] = _aliased(message)
+    return chat
 
 
 def check_documents(documents: Any) -> None:
