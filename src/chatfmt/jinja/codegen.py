@@ -17,12 +17,15 @@ the sandbox's method returns for that object:
 * `obj.name` or `obj['name']` on an exact str, `name` no attribute of `str`: both lookups fail, so the
   sandbox returns `undefined(obj=obj, name=name)` (templates that walk a string content as if it were
   a list of parts do this once per character).
-* `obj[n]`, `n` a constant int within bounds, on an exact list or tuple: likewise `obj[n]`.
+* `obj[n]`, `n` a constant int within bounds, on an exact list or tuple: likewise `obj[n]`; and
+  `obj[k]` with a computed key, for an exact list and an int in range or an exact dict and a str it holds.
 * `s.strip()` and the other str methods in `PURE_STR_METHODS` on an exact str, with positional
   arguments only: the sandbox would vet the attribute (public, not `format`), find the bound method
   safe to call, pass no context to it and call it with the same arguments. These methods build at
   most a few times their input's length, so they need no output-size check, and they cannot loop, so
   they need no time check: loops and every other call still check both (see `limits.py`).
+* `d.get(...)`, `d.items()`, `d.keys()`, `d.values()` on an exact dict, positional arguments only:
+  the same reasoning (the immutable sandbox refuses only dict's mutating methods).
 
 The object expression is evaluated once, into a fresh local, before anything else, so the order in
 which a template's expressions run (and which error a broken input raises first) is unchanged.
@@ -42,6 +45,9 @@ PURE_STR_METHODS = frozenset((
     "swapcase", "title", "upper",
 ))
 
+# Reading a dict: the sandbox allows these (they are not among the mutating methods it refuses).
+PURE_DICT_METHODS = frozenset(("get", "items", "keys", "values"))
+PURE_METHODS = {**dict.fromkeys(PURE_STR_METHODS, "str"), **dict.fromkeys(PURE_DICT_METHODS, "dict")}
 
 # The `loop` properties that are ints or bools: the sandbox allows them (public, not internal, not a
 # mutating method) and they can never be a `str.format` it would wrap.
@@ -49,7 +55,7 @@ LOOP_COUNTERS = frozenset(("depth", "depth0", "first", "index", "index0", "last"
 
 
 class FastPathCodeGenerator(CodeGenerator):
-    """`CodeGenerator` whose field reads and pure str method calls skip the sandbox when they provably may."""
+    """`CodeGenerator` whose field reads and read-only str and dict method calls skip the sandbox when they provably may."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -81,12 +87,29 @@ class FastPathCodeGenerator(CodeGenerator):
         elif type(key) is int:
             bound = f"{key} < len({obj})" if key >= 0 else f"{-key} <= len({obj})"
             test = f".__class__ in (list, tuple) and {bound}"
-        else:
+        elif isinstance(node.arg, nodes.Slice):
             super().visit_Getitem(node, frame)
+            return
+        else:
+            self._computed_item(node, frame)
             return
         self.write(f"({obj}[{key!r}] if ({obj} := ")
         self.visit(node.node, frame)
         self.write(f"){test} else {missing}environment.getitem({obj}, {key!r}))")
+
+    def _computed_item(self, node: nodes.Getitem, frame: Frame) -> None:
+        """`obj[key]` with a computed key (`messages[i]`): the object, then the key, are evaluated once each
+        (`&` does not short-circuit), then an exact list with an int key in range, or an exact dict holding
+        an exact str key, is indexed directly."""
+        obj, key = self._fresh_local(), self._fresh_local()
+        self.write(f"({obj}[{key}] if ((({obj} := ")
+        self.visit(node.node, frame)
+        self.write(f").__class__ is list) & (({key} := ")
+        self.visit(node.arg, frame)
+        self.write(
+            f").__class__ is int)) and -len({obj}) <= {key} < len({obj}) or {obj}.__class__ is dict and "
+            f"{key}.__class__ is str and {key} in {obj} else environment.getitem({obj}, {key}))"
+        )
 
     @staticmethod
     def _missing_on_str(obj: str, name: str) -> str:
@@ -102,7 +125,7 @@ class FastPathCodeGenerator(CodeGenerator):
         if (
             forward_caller
             or not isinstance(method, nodes.Getattr)
-            or method.attr not in PURE_STR_METHODS
+            or method.attr not in PURE_METHODS
             or node.kwargs
             or node.dyn_args is not None
             or node.dyn_kwargs is not None
@@ -116,7 +139,7 @@ class FastPathCodeGenerator(CodeGenerator):
             self.visit(arg, frame)
         self.write(f") if ({obj} := ")
         self.visit(method.node, frame)
-        self.write(f").__class__ is str else environment.call(context, environment.getattr({obj}, {method.attr!r})")
+        self.write(f").__class__ is {PURE_METHODS[method.attr]} else environment.call(context, environment.getattr({obj}, {method.attr!r})")
         extra = {"_loop_vars": "_loop_vars"} if frame.loop_frame else {}
         if frame.block_frame:
             extra["_block_vars"] = "_block_vars"

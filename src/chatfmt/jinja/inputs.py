@@ -15,6 +15,7 @@ from typing import Any
 from ..errors import InvalidConversation
 
 REASONING_FIELDS = ("reasoning_content", "thinking", "reasoning")
+_REASONING_NAMES = frozenset(REASONING_FIELDS)
 _SCALARS = frozenset((str, int, float, bool))
 
 
@@ -78,14 +79,20 @@ def _aliased(message: dict[str, Any]) -> dict[str, Any]:
 def prepare_chat(conversation: Any) -> list[dict[str, Any]]:
     """The messages a template sees: plain data, every message a dict, reasoning aliased."""
     messages = conversation if type(conversation) is list else plain_data(getattr(conversation, "messages", conversation))
-    chat = [plain_data(message) for message in messages]
+    # plain_data(message), inlined for the usual flat message of strings (see plain_data's first dict case).
+    chat = [
+        message.copy()
+        if type(message) is dict and _SCALARS.issuperset(map(type, message.values())) and _SCALARS.issuperset(map(type, message))
+        else plain_data(message)
+        for message in messages
+    ]
     for index, message in enumerate(chat):
-        if not isinstance(message, dict):
+        if type(message) is not dict and not isinstance(message, dict):
             raise InvalidConversation(
                 f"Chat messages should be dicts, dataclasses or pydantic models, but got {message!r}.",
                 message_index=index,
             )
-        if "reasoning_content" in message or "thinking" in message or "reasoning" in message:
+        if not _REASONING_NAMES.isdisjoint(message):
             chat[index] = _aliased(message)
     return chat
 

@@ -80,14 +80,14 @@ def tick(values: tuple[object, ...] = ()) -> None:
                 current.check_size(len(value), "a value built by the template")
 
 
-_SIZED = frozenset((list, tuple, str, dict))
+_SIZED = frozenset((list, tuple, str, dict, range))
 
 
 def guard_loop(iterable: Any) -> Any:
     """Every `{% for %}` iterates through this (see `LimitedSandbox`): it counts iterations and checks the
     clock, so even loops that call nothing are bounded. It yields the same items, lazily.
 
-    A loop over an exact list, tuple, str or dict (what nearly every chat-template loop walks) is charged
+    A loop over an exact list, tuple, str, dict or range (what nearly every chat-template loop walks) is charged
     its full length and checks the clock once, when it starts, and then runs on the object itself: such a
     body runs a bounded number of times with no per-item cost. Any other iterable is charged item by item.
     """

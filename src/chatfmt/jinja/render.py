@@ -7,6 +7,7 @@ of the checks is transformers' order, so that an input with several problems rai
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 import jinja2
 
 from . import inputs
-from .environment import compile_template, template_globals
+from .environment import COMPILED_CACHE_SIZE, compile_template, template_globals
 from .limits import DEFAULT_LIMITS, Limits, budget
 from .tools import tools_to_schemas
 
@@ -145,6 +146,11 @@ def prepare_call(
     limits: Limits = DEFAULT_LIMITS,
 ) -> RenderCall:
     """Compile and convert what the conversations of one call share (transformers' order of checks)."""
+    if tools is None and documents is None and all(type(value) is str for value in variables.values()):
+        # The usual call (special tokens, no tools): its RenderCall depends on nothing else, so it is
+        # built once. Nothing here can raise except compilation, which an lru_cache does not remember.
+        key = tuple(variables.items())
+        return _plain_call(source, add_generation_prompt, continue_final_message, key, limits)
     compiled = compile_template(source)
     schemas = tools_to_schemas(tools)
     inputs.check_documents(documents)
@@ -156,5 +162,25 @@ def prepare_call(
         add_generation_prompt=add_generation_prompt,
         continue_final_message=continue_final_message,
         variables=inputs.plain_data(dict(variables)),
+        limits=limits,
+    )
+
+
+@functools.lru_cache(maxsize=COMPILED_CACHE_SIZE)
+def _plain_call(
+    source: str,
+    add_generation_prompt: bool,
+    continue_final_message: bool | str,
+    variables: tuple[tuple[str, str], ...],
+    limits: Limits,
+) -> RenderCall:
+    return RenderCall(
+        source=source,
+        compiled=compile_template(source),
+        tools=None,
+        documents=None,
+        add_generation_prompt=add_generation_prompt,
+        continue_final_message=continue_final_message,
+        variables=dict(variables),
         limits=limits,
     )
