@@ -24,6 +24,8 @@ the sandbox's method returns for that object:
   safe to call, pass no context to it and call it with the same arguments. These methods build at
   most a few times their input's length, so they need no output-size check, and they cannot loop, so
   they need no time check: loops and every other call still check both (see `limits.py`).
+* `s.replace(old, new)` on an exact str goes to `LimitedSandbox.replace_str`, which refuses a result
+  larger than the output limit before building it, then calls `str.replace` as the sandbox would.
 * `d.get(...)`, `d.items()`, `d.keys()`, `d.values()` on an exact dict, positional arguments only:
   the same reasoning (the immutable sandbox refuses only dict's mutating methods).
 
@@ -47,7 +49,7 @@ PURE_STR_METHODS = frozenset((
 
 # Reading a dict: the sandbox allows these (they are not among the mutating methods it refuses).
 PURE_DICT_METHODS = frozenset(("get", "items", "keys", "values"))
-PURE_METHODS = {**dict.fromkeys(PURE_STR_METHODS, "str"), **dict.fromkeys(PURE_DICT_METHODS, "dict")}
+PURE_METHODS = {**dict.fromkeys(PURE_STR_METHODS, "str"), **dict.fromkeys(PURE_DICT_METHODS, "dict"), "replace": "str"}
 
 # The `loop` properties that are ints or bools: the sandbox allows them (public, not internal, not a
 # mutating method) and they can never be a `str.format` it would wrap.
@@ -133,7 +135,8 @@ class FastPathCodeGenerator(CodeGenerator):
             super().visit_Call(node, frame, forward_caller=forward_caller)
             return
         obj = self._fresh_local()
-        self.write(f"({obj}.{method.attr}(")
+        direct = f"environment.replace_str({obj}, " if method.attr == "replace" else f"{obj}.{method.attr}("
+        self.write(f"({direct}")
         for index, arg in enumerate(node.args):
             self.write(", " if index else "")
             self.visit(arg, frame)

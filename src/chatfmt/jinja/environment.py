@@ -142,6 +142,16 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
                 return value
         return super().getattr(obj, attribute)
 
+    def replace_str(self, text: str, *args: Any) -> Any:
+        """`text.replace(*args)` from a template: what the sandbox's call gives, after refusing a result
+        over the output limit (a one-character pattern replaced by a long one multiplies the length)."""
+        if len(args) >= 2 and type(args[0]) is str and type(args[1]) is str and len(args[1]) > len(args[0]):
+            count = text.count(args[0]) if args[0] else len(text) + 1
+            if len(args) > 2 and type(args[2]) is int and 0 <= args[2] < count:
+                count = args[2]
+            limits.check_built(len(text) + count * (len(args[1]) - len(args[0])), "'replace'")
+        return text.replace(*args)
+
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         limits.check_binop(operator, left, right)
         return super().call_binop(context, operator, left, right)

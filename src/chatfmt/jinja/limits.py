@@ -117,6 +117,13 @@ def _guarded(current: budget, iterable: Any) -> Any:
         yield item
 
 
+def check_built(size: int, what: str) -> None:
+    """Refuse a string a template is about to build when it alone would exceed the output limit."""
+    current = _budget.get()
+    if current is not None:
+        current.check_size(size, f"the result of {what}")
+
+
 def check_binop(operator: str, left: object, right: object) -> None:
     """Refuse `*` and `**` whose result would be larger than the output limit, before computing it."""
     current = _budget.get()

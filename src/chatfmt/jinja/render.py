@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import jinja2
+from jinja2.runtime import new_context
 
 from . import inputs
 from .environment import COMPILED_CACHE_SIZE, compile_template, template_globals
@@ -62,7 +63,12 @@ class RenderCall:
             mark_contents(chat)
         final = self._tag_final_message(chat) if self.continue_final_message else None
         compiled = self.compiled
-        context = compiled.new_context(
+        # Jinja's `Template.new_context`, given the globals as one flat dict rather than its layered view
+        # (which it would iterate in Python twice per render); the context is the same.
+        context = new_context(
+            compiled.environment,
+            compiled.name,
+            compiled.blocks,
             {
                 **self.globals,
                 "messages": chat,
@@ -71,7 +77,8 @@ class RenderCall:
                 "add_generation_prompt": self.add_generation_prompt,
                 **self.variables,
             },
-            shared=True,  # the dict above is already the globals overlaid with the variables, as Jinja builds it
+            True,  # shared: the dict above is already the globals overlaid with the variables, as Jinja builds it
+            self.globals,
         )
         pieces: list[str] = []
         append = pieces.append
