@@ -14,6 +14,8 @@ the sandbox's method returns for that object:
 * `loop.index0`, `loop.first` and the other counters in `LOOP_COUNTERS` on Jinja's own `LoopContext`:
   the sandbox reads the property and finds it safe (see `LOOP_COUNTERS`).
 * `obj['key']` on an exact dict that holds the key: the sandbox's first step, `obj['key']`, succeeds.
+  When it does not, and `key` is no attribute of `dict`, the sandbox's getattr fallback fails as well,
+  so it returns `undefined(obj=obj, name=key)`, as for `obj.key`.
 * `obj.name` or `obj['name']` on an exact str, `name` no attribute of `str`: both lookups fail, so the
   sandbox returns `undefined(obj=obj, name=name)` (templates that walk a string content as if it were
   a list of parts do this once per character).
@@ -83,6 +85,13 @@ class FastPathCodeGenerator(CodeGenerator):
         key = node.arg.value if isinstance(node.arg, nodes.Const) else None
         obj = self._fresh_local()
         missing = ""
+        if type(key) is str and not hasattr(dict, key):
+            # Like `obj.name`: on an exact dict the sandbox's getattr fallback fails too, so a missing key
+            # is an undefined.
+            self.write(f"(({obj}[{key!r}] if {key!r} in {obj} else environment.undefined(obj={obj}, name={key!r})) if ({obj} := ")
+            self.visit(node.node, frame)
+            self.write(f").__class__ is dict else {self._missing_on_str(obj, key)}environment.getitem({obj}, {key!r}))")
+            return
         if type(key) is str:
             test = f".__class__ is dict and {key!r} in {obj}"
             missing = self._missing_on_str(obj, key)
