@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+from types import FunctionType
 from contextvars import ContextVar
 from typing import Any
 
@@ -24,7 +25,8 @@ import jinja2.meta
 import jinja2.nodes
 import jinja2.utils
 from jinja2.exceptions import SecurityError, TemplateError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.runtime import Macro
+from jinja2.sandbox import ImmutableSandboxedEnvironment, safe_range
 
 from . import clock, limits
 from .codegen import FastPathCodeGenerator
@@ -112,6 +114,7 @@ class _TemplateNamespace(jinja2.utils.Namespace):
         jinja2.utils.Namespace.__setitem__(self, name, value)
 
 
+_OWN_FUNCTIONS = frozenset((_raise_exception, _strftime_now, safe_range))
 _PLAIN_VALUES = frozenset((str, int, float, bool, type(None), list, tuple, dict, _TemplateNamespace))
 
 
@@ -124,7 +127,20 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
 
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 - Jinja's signature
         limits.tick(args)
-        return super().call(__context, __obj, *args, **kwargs)
+        # What the sandbox and `Context.call` do for a macro and for the globals defined here, without
+        # their generic tests: these are safe to call, and only a macro takes a context (the eval context,
+        # first: `Macro.__call__` is pass_eval_context). Anything else goes through the sandbox.
+        kind = __obj.__class__
+        if kind is Macro:
+            args = (__context.eval_ctx, *args)
+        elif not (kind is FunctionType and __obj in _OWN_FUNCTIONS or kind is _TemplateDict or __obj is _TemplateNamespace):
+            return super().call(__context, __obj, *args, **kwargs)
+        kwargs.pop("_block_vars", None)
+        kwargs.pop("_loop_vars", None)
+        try:
+            return __obj(*args, **kwargs)
+        except StopIteration:
+            return __self.undefined("value was undefined because a callable raised a StopIteration exception")
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         """The sandbox's answer, read straight from a template namespace (`ns.count`) when it is plain data.
