@@ -142,6 +142,16 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
         except StopIteration:
             return __self.undefined("value was undefined because a callable raised a StopIteration exception")
 
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        """The sandbox's answer, straight from an exact dict and a str key (filters such as `selectattr`
+        and `map(attribute=...)` read every item this way); see `codegen.py` for why it is the same."""
+        if obj.__class__ is dict and argument.__class__ is str:
+            if argument in obj:
+                return obj[argument]
+            if not hasattr(dict, argument):
+                return self.undefined(obj=obj, name=argument)
+        return super().getitem(obj, argument)
+
     def getattr(self, obj: Any, attribute: str) -> Any:
         """The sandbox's answer, read straight from a template namespace (`ns.count`) when it is plain data.
 

@@ -21,6 +21,7 @@ from .limits import DEFAULT_LIMITS, Limits, budget
 from .tools import tools_to_schemas
 
 CONTINUE_TAG = "CONTINUE_FINAL_MESSAGE_TAG "
+_STR = frozenset((str,))
 Conversation = Sequence[Mapping[str, Any]]
 ContentHook = Callable[[list[dict[str, Any]]], None]
 
@@ -153,7 +154,7 @@ def prepare_call(
     limits: Limits = DEFAULT_LIMITS,
 ) -> RenderCall:
     """Compile and convert what the conversations of one call share (transformers' order of checks)."""
-    if tools is None and documents is None and all(type(value) is str for value in variables.values()):
+    if tools is None and documents is None and _STR.issuperset(map(type, variables.values())):
         # The usual call (special tokens, no tools): its RenderCall depends on nothing else, so it is
         # built once. Nothing here can raise except compilation, which an lru_cache does not remember.
         key = tuple(variables.items())
