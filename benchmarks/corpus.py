@@ -7,8 +7,9 @@
 Every template in tests/data/corpus/templates renders one conversation: a system prompt and three
 user turns with two assistant replies between them, each about 60 words, `add_generation_prompt=True`,
 no tools, the special tokens of tests/data/corpus/MANIFEST.tsv. A template that raises on that input
-gets the first variant it accepts (no system prompt; strictly alternating turns with the system text in
-the first user turn); one that raises on every variant is listed as skipped.
+gets the first variant it accepts (see `variants`: no system prompt, the system text in the first user
+turn, text parts, and the extra context a few templates read unchecked); one that raises on every
+variant is listed as skipped.
 
 chatfmt is `Template.from_jinja(source, special_tokens=...).render(...)`, on whichever path it takes
 (`Template.path_for`); transformers is `render_jinja_template`, the function its `apply_chat_template`
@@ -71,11 +72,25 @@ def conversation() -> Conversation:
     return [{"role": role, "content": words(60, 7 * i)} for i, role in enumerate(roles)]
 
 
-def variants(messages: Conversation) -> list[tuple[str, Conversation]]:
-    """The input, then what templates that refuse it accept: no system prompt, or the system text merged."""
+def variants(messages: Conversation) -> list[tuple[str, list[dict[str, Any]], dict[str, Any]]]:
+    """The input, then what templates that refuse it accept, in this order: no system prompt; the system
+    text merged into the first user turn; contents as lists of text parts; and the extra context some
+    templates read without checking (an empty tool list, the variables of two corpus templates)."""
     system, rest = messages[0]["content"], messages[1:]
     merged = [{"role": "user", "content": system + "\n\n" + rest[0]["content"]}, *rest[1:]]
-    return [("system + 3 user turns", messages), ("no system prompt", rest), ("system merged into user", merged)]
+    parts = [{"role": m["role"], "content": [{"type": "text", "text": m["content"]}]} for m in messages]
+    shapes = [("", messages), ("no system prompt", rest), ("system merged into user", merged), ("text parts", parts)]
+    contexts: list[tuple[str, dict[str, Any]]] = [
+        ("", {}),
+        ("tools=[]", {"tools": []}),
+        ("additional_special_tokens", {"additional_special_tokens": ["<s0>", "<s1>", "<s2>", "<s3>"]}),
+        ("functions, datetime", {"functions": "", "datetime": "2024-09-03"}),
+    ]
+    return [
+        (", ".join(part for part in (shape, extra) if part) or "system + 3 user turns", shaped, context)
+        for extra, context in contexts
+        for shape, shaped in shapes
+    ]
 
 
 def special_tokens() -> dict[str, dict[str, str]]:
@@ -106,13 +121,15 @@ def prepare(name: str, source: str, tokens: dict[str, str]) -> Case | str:
 
     template = chatfmt.Template.from_jinja(source, special_tokens=tokens, name=name)
     reasons = []
-    for label, messages in variants(conversation()):
+    for label, messages, context in variants(conversation()):
 
-        def theirs(messages: Conversation = messages) -> str:
-            return render_jinja_template([messages], chat_template=source, add_generation_prompt=True, **tokens)[0][0]
+        def theirs(messages: list[dict[str, Any]] = messages, context: dict[str, Any] = context) -> str:
+            return render_jinja_template(
+                [messages], chat_template=source, add_generation_prompt=True, **tokens, **context
+            )[0][0]
 
-        def ours(messages: Conversation = messages) -> str:
-            return template.render(messages, add_generation_prompt=True)
+        def ours(messages: list[dict[str, Any]] = messages, context: dict[str, Any] = context) -> str:
+            return template.render(messages, add_generation_prompt=True, **context)
 
         try:
             want = theirs()
@@ -122,7 +139,7 @@ def prepare(name: str, source: str, tokens: dict[str, str]) -> Case | str:
         got = ours()
         if got != want:
             raise SystemExit(f"OUTPUT MISMATCH on {name} ({label}): chatfmt and transformers differ")
-        path = template.path_for(messages, add_generation_prompt=True)
+        path = template.path_for(messages, add_generation_prompt=True, **context)
         return Case(name, label, path, ours, theirs)
     return "; ".join(reasons)
 

@@ -27,9 +27,12 @@ def plain_data(value: Any) -> Any:
     if kind is dict:  # the common case, checked before the slower Mapping ABC test
         if _SCALARS.issuperset(map(type, value.values())) and _SCALARS.issuperset(map(type, value)):
             return value.copy()  # flat and already plain (special tokens, a plain message): equal, and fresh
-        return {plain_data(key): plain_data(item) for key, item in value.items()}
+        return {
+            (key if type(key) in _SCALARS else plain_data(key)): (item if type(item) in _SCALARS else plain_data(item))
+            for key, item in value.items()
+        }
     if kind is list:
-        return [plain_data(item) for item in value]
+        return [item if type(item) in _SCALARS else plain_data(item) for item in value]
     if isinstance(value, str):
         return str.__str__(value)
     if isinstance(value, int):
@@ -56,8 +59,11 @@ def drop_none_values(conversation: Sequence[Any]) -> list[dict[str, Any]]:
     """Drop top-level keys whose value is None, as transformers v5 does before rendering."""
     cleaned = []
     for index, message in enumerate(conversation):
-        if type(message) is dict and _SCALARS.issuperset(map(type, message.values())):
-            cleaned.append(message)  # no None to drop; `prepare_chat` copies it before any template sees it
+        if type(message) is dict:
+            if _SCALARS.issuperset(map(type, message.values())):
+                cleaned.append(message)  # no None to drop; `prepare_chat` copies it before any template sees it
+            else:
+                cleaned.append({key: value for key, value in message.items() if value is not None})
             continue
         items = getattr(message, "items", None)
         if not callable(items):

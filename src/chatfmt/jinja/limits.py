@@ -80,6 +80,7 @@ def tick(values: tuple[object, ...] = ()) -> None:
                 current.check_size(len(value), "a value built by the template")
 
 
+CLOCK_EVERY = 64
 _SIZED = frozenset((list, tuple, str, dict, range))
 
 
@@ -111,9 +112,15 @@ def _charge(current: budget, iterations: int) -> None:
 
 
 def _guarded(current: budget, iterable: Any) -> Any:
-    for item in iterable:
-        _charge(current, 1)
-        current.check_time()
+    """Charge each item as it comes, and read the clock every `CLOCK_EVERY` items (the body of one
+    iteration is bounded work: every loop and call inside it checks for itself)."""
+    for count, item in enumerate(iterable, 1):
+        if current.iterations_left is not None:
+            current.iterations_left -= 1
+            if current.iterations_left < 0:
+                _charge(current, 0)  # raises, with the message
+        if not count % CLOCK_EVERY:
+            current.check_time()
         yield item
 
 
