@@ -28,7 +28,7 @@ from jinja2.exceptions import SecurityError, TemplateError
 from jinja2.runtime import Macro
 from jinja2.sandbox import ImmutableSandboxedEnvironment, safe_range
 
-from . import clock, limits
+from . import clock, limits, select
 from .codegen import FastPathCodeGenerator
 from .markers import GENERATION_CLOSE, GENERATION_OPEN
 
@@ -197,6 +197,8 @@ def new_environment() -> LimitedSandbox:
         trim_blocks=True, lstrip_blocks=True, extensions=[GenerationExtension, jinja2.ext.loopcontrols]
     )
     env.filters["tojson"] = _tojson
+    env.filters["selectattr"] = select.select_attr
+    env.filters["rejectattr"] = select.reject_attr
     env.filters[LOOP_GUARD] = limits.guard_loop
     env.globals["raise_exception"] = _raise_exception
     env.globals["strftime_now"] = _strftime_now
