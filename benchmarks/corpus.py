@@ -115,11 +115,14 @@ class Case:
     transformers_us: float = 0.0
 
 
-def prepare(name: str, source: str, tokens: dict[str, str]) -> Case | str:
-    """Both renders of one template on the first variant transformers accepts, outputs checked; or why not."""
+def prepare(name: str, source: str, tokens: dict[str, str], compiled: bool = True) -> Case | str:
+    """Both renders of one template on the first variant transformers accepts, outputs checked; or why not.
+
+    `compiled=False` keeps chatfmt on the Jinja path even for a known format.
+    """
     from transformers.utils.chat_template_utils import render_jinja_template
 
-    template = chatfmt.Template.from_jinja(source, special_tokens=tokens, name=name)
+    template = chatfmt.Template(source, special_tokens=tokens, name=name, compiled=compiled)
     reasons = []
     for label, messages, context in variants(conversation()):
 
