@@ -61,7 +61,7 @@ def drop_none_values(conversation: Sequence[Any]) -> list[dict[str, Any]]:
     for index, message in enumerate(conversation):
         if type(message) is dict:
             if _SCALARS.issuperset(map(type, message.values())):
-                cleaned.append(message)  # no None to drop; `prepare_chat` copies it before any template sees it
+                cleaned.append(message)  # no None to drop (and `prepare_chat` copies it where it may be edited)
             else:
                 cleaned.append({key: value for key, value in message.items() if value is not None})
             continue
@@ -82,12 +82,17 @@ def _aliased(message: dict[str, Any]) -> dict[str, Any]:
     return {"thinking": reasoning, **message, "reasoning_content": reasoning}
 
 
-def prepare_chat(conversation: Any) -> list[dict[str, Any]]:
-    """The messages a template sees: plain data, every message a dict, reasoning aliased."""
+def prepare_chat(conversation: Any, *, editable: bool = True) -> list[dict[str, Any]]:
+    """The messages a template sees: plain data, every message a dict, reasoning aliased.
+
+    With `editable=False` the caller promises not to modify the messages returned, and a message that
+    is already an exact dict of exact JSON scalars is passed as it is rather than copied: the sandbox
+    lets no template modify a dict, and no template can tell a copy from the original.
+    """
     messages = conversation if type(conversation) is list else plain_data(getattr(conversation, "messages", conversation))
     # plain_data(message), inlined for the usual flat message of strings (see plain_data's first dict case).
     chat = [
-        message.copy()
+        (message.copy() if editable else message)
         if type(message) is dict and _SCALARS.issuperset(map(type, message.values())) and _SCALARS.issuperset(map(type, message))
         else plain_data(message)
         for message in messages

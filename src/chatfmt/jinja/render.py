@@ -59,7 +59,7 @@ class RenderCall:
 
         `mark_contents` may rewrite message contents after transformers' preparation (spans use it).
         """
-        chat = inputs.prepare_chat(cleaned_chat)
+        chat = inputs.prepare_chat(cleaned_chat, editable=mark_contents is not None or bool(self.continue_final_message))
         if mark_contents is not None:
             mark_contents(chat)
         final = self._tag_final_message(chat) if self.continue_final_message else None
