@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+from itertools import chain
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -17,6 +18,7 @@ from ..errors import InvalidConversation
 REASONING_FIELDS = ("reasoning_content", "thinking", "reasoning")
 _REASONING_NAMES = frozenset(REASONING_FIELDS)
 _SCALARS = frozenset((str, int, float, bool))
+_DICT = frozenset((dict,))
 
 
 def plain_data(value: Any) -> Any:
@@ -57,6 +59,8 @@ def plain_data(value: Any) -> Any:
 
 def drop_none_values(conversation: Sequence[Any]) -> list[dict[str, Any]]:
     """Drop top-level keys whose value is None, as transformers v5 does before rendering."""
+    if _flat_messages(conversation, keys=False):
+        return list(conversation)  # nothing to drop (and `prepare_chat` copies messages where they may be edited)
     cleaned = []
     for index, message in enumerate(conversation):
         if type(message) is dict:
@@ -82,6 +86,17 @@ def _aliased(message: dict[str, Any]) -> dict[str, Any]:
     return {"thinking": reasoning, **message, "reasoning_content": reasoning}
 
 
+def _flat_messages(conversation: Any, *, keys: bool) -> bool:
+    """Whether `conversation` is a list or tuple of exact dicts whose values (and keys, if asked) are all
+    exact JSON scalars: the usual conversation, tested in a few passes that run in C."""
+    return (
+        type(conversation) in (list, tuple)
+        and _DICT.issuperset(map(type, conversation))
+        and _SCALARS.issuperset(map(type, chain.from_iterable(map(dict.values, conversation))))
+        and (not keys or _SCALARS.issuperset(map(type, chain.from_iterable(conversation))))
+    )
+
+
 def prepare_chat(conversation: Any, *, editable: bool = True) -> list[dict[str, Any]]:
     """The messages a template sees: plain data, every message a dict, reasoning aliased.
 
@@ -89,6 +104,11 @@ def prepare_chat(conversation: Any, *, editable: bool = True) -> list[dict[str, 
     is already an exact dict of exact JSON scalars is passed as it is rather than copied: the sandbox
     lets no template modify a dict, and no template can tell a copy from the original.
     """
+    if _flat_messages(conversation, keys=True):
+        chat = [message.copy() for message in conversation] if editable else list(conversation)
+        if not _REASONING_NAMES.isdisjoint(chain.from_iterable(chat)):
+            chat = [_aliased(message) for message in chat]
+        return chat
     messages = conversation if type(conversation) is list else plain_data(getattr(conversation, "messages", conversation))
     # plain_data(message), inlined for the usual flat message of strings (see plain_data's first dict case).
     chat = [
