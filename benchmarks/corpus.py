@@ -38,9 +38,11 @@ import engines  # noqa: E402 - its tests/oracle.py loader
 import timing  # noqa: E402
 
 import chatfmt  # noqa: E402
+from chatfmt import _fast  # noqa: E402
 
 CORPUS = HERE.parent / "tests" / "data" / "corpus"
 FIXED_NOW = dt.datetime(2024, 9, 3, 12, 0, 0)
+BUILDERS = {"c": "C extension", "py": "pure Python (build the extension for the compiled rows' real speed)"}
 MODERN = (
     "Qwen--Qwen3-0.6B",
     "meta-llama--Llama-3.2-3B-Instruct",
@@ -183,7 +185,10 @@ def summary(cases: list[Case], skipped: dict[str, str]) -> list[str]:
     named = {c.name: c for c in cases}
     for name in MODERN:
         c = named.get(name)
-        lines.append(f"  {name}: " + ("skipped" if c is None else f"{c.path}, {c.ratio:.2f}x transformers"))
+        if c is None:
+            lines.append(f"  {name}: " + ("skipped" if name in skipped else "not timed (--only)"))
+        else:
+            lines.append(f"  {name}: {c.path}, {c.ratio:.2f}x transformers")
     jinja = by_path["jinja"]
     if jinja:
         lines += ["", "Targets (Jinja path):",
@@ -226,6 +231,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{len(cases)} templates byte-equal to transformers; timing {args.rounds} rounds of ~{args.budget * 1e3:g} ms ...",
               file=sys.stderr)
         measure(cases, args.rounds, args.budget)
+    print(f"chatfmt's compiled builder: {BUILDERS[_fast.IMPLEMENTATION]}")
     print("\n".join(table(cases, markdown=False)))
     print()
     print("\n".join(summary(cases, skipped)))
