@@ -1,4 +1,5 @@
-"""The Jinja path's shortcuts (codegen.py, select.py, the sandbox overrides) answer exactly as Jinja does.
+"""The Jinja path's shortcuts (codegen.py, select.py, the sandbox overrides) and its size checks (bounds.py)
+answer exactly as Jinja does.
 
 Each template below exercises one family of shortcuts on every shape of value a message field can hold
 (strings, numbers, None, lists, dicts, missing keys), so that both the direct path and the fallback to
@@ -50,6 +51,12 @@ SNIPPETS = {
         "{{ messages | rejectattr('content', 'string') | list | length }}|{{ messages | selectattr('name', 'defined') | list }}|"
         "{{ messages | selectattr('role', 'ne', 'user') | list | length }}|{{ messages | selectattr('role') | list | length }}|"
         "{{ messages | rejectattr('content', 'none') | list | length }}|{{ messages | selectattr('content.0', 'defined') | list | length }}"
+    ),
+    "size-checked builders": (
+        "{% for m in messages %}{{ '{:>6}|{}'.format(m.role, m.content) }}|{{ '{0[a]}'.format(m.content) }}|"
+        "{{ '%5s|%s' % (m.role, m.content) }}|{{ '%*d' % (3, loop.index) }}|{{ loop.index % 2 }}|{{ m.role.center(12, '*') }}|"
+        "{{ m.role.zfill(9) }}|{{ m.content | string | indent(2, true) }}|{{ m.content | join(', ') }}|"
+        "{{ m | tojson(indent=2) }}|{{ m | tojson(separators=(',', ':')) }}|{{ m.content | tojson(indent='  ') }};{% endfor %}"
     ),
 }
 

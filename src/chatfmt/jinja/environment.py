@@ -15,7 +15,8 @@ from __future__ import annotations
 import functools
 import json
 import re
-from types import FunctionType
+from collections.abc import Mapping
+from types import BuiltinMethodType, FunctionType
 from contextvars import ContextVar
 from typing import Any
 
@@ -28,7 +29,7 @@ from jinja2.exceptions import SecurityError, TemplateError
 from jinja2.runtime import Macro
 from jinja2.sandbox import ImmutableSandboxedEnvironment, safe_range
 
-from . import clock, limits, select
+from . import bounds, clock, limits, select
 from .codegen import FastPathCodeGenerator
 from .markers import GENERATION_CLOSE, GENERATION_OPEN
 
@@ -73,11 +74,26 @@ def _raise_exception(message: Any) -> None:
 
 def _tojson(x: Any, ensure_ascii: Any = False, indent: Any = None, separators: Any = None, sort_keys: Any = False) -> str:
     # transformers' override: plain json.dumps, no HTML escaping; the first positional is ensure_ascii.
+    if indent or separators:
+        limits.check_built(bounds.json_layout(x, indent, separators), "'tojson'")
     return json.dumps(x, ensure_ascii=ensure_ascii, indent=indent, separators=separators, sort_keys=sort_keys)
 
 
 def _strftime_now(format: Any) -> str:
     return clock.now().strftime(format)
+
+
+def _indent(s: Any, width: Any = 4, first: bool = False, blank: bool = False) -> str:
+    """Jinja's `indent`, refusing an indentation that would outgrow the output limit."""
+    limits.check_built(bounds.indent(s, width), "'indent'")
+    return jinja2.filters.do_indent(s, width, first, blank)
+
+
+@jinja2.pass_eval_context
+def _join(eval_ctx: Any, value: Any, d: Any = "", attribute: Any = None) -> str:
+    """Jinja's `join`, refusing separators that would outgrow the output limit."""
+    limits.check_built(bounds.join(value, d), "'join'")
+    return jinja2.filters.sync_do_join(eval_ctx, value, d, attribute)
 
 
 class _TemplateDict:
@@ -114,6 +130,7 @@ class _TemplateNamespace(jinja2.utils.Namespace):
         jinja2.utils.Namespace.__setitem__(self, name, value)
 
 
+_PADDING = bounds.PADDING_METHODS | {"expandtabs"}
 _OWN_FUNCTIONS = frozenset((_raise_exception, _strftime_now, safe_range))
 _PLAIN_VALUES = frozenset((str, int, float, bool, type(None), list, tuple, dict, _TemplateNamespace))
 
@@ -122,7 +139,7 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
     """transformers' immutable sandbox, plus the time and size checks of `limits.py` on calls and operators."""
 
     # Only the operators that can blow up in one step; intercepting "+" would slow every template.
-    intercepted_binops = frozenset(("*", "**"))
+    intercepted_binops = frozenset(("*", "**", "%"))
     code_generator_class = FastPathCodeGenerator
 
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 - Jinja's signature
@@ -134,6 +151,8 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
         if kind is Macro:
             args = (__context.eval_ctx, *args)
         elif not (kind is FunctionType and __obj in _OWN_FUNCTIONS or kind is _TemplateDict or __obj is _TemplateNamespace):
+            if kind is BuiltinMethodType and type(__obj.__self__) is str and __obj.__name__ in _PADDING:
+                limits.check_built(bounds.padding(__obj.__name__, __obj.__self__, args), f"'{__obj.__name__}'")
             return super().call(__context, __obj, *args, **kwargs)
         kwargs.pop("_block_vars", None)
         kwargs.pop("_loop_vars", None)
@@ -168,6 +187,20 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
                 return value
         return super().getattr(obj, attribute)
 
+    def wrap_str_format(self, value: Any) -> Any:
+        """The sandbox's `str.format` / `format_map`, refusing a result over the output limit first."""
+        wrapped = super().wrap_str_format(value)
+        if wrapped is None:
+            return None
+        template, is_map = str(value.__self__), value.__name__ == "format_map"
+
+        def checked(*args: Any, **kwargs: Any) -> str:
+            fields = args[0] if is_map and len(args) == 1 and isinstance(args[0], Mapping) else kwargs
+            limits.check_built(bounds.format_call(template, () if is_map else args, fields), "'format'")
+            return wrapped(*args, **kwargs)
+
+        return checked
+
     def replace_str(self, text: str, *args: Any) -> Any:
         """`text.replace(*args)` from a template: what the sandbox's call gives, after refusing a result
         over the output limit (a one-character pattern replaced by a long one multiplies the length)."""
@@ -197,6 +230,8 @@ def new_environment() -> LimitedSandbox:
         trim_blocks=True, lstrip_blocks=True, extensions=[GenerationExtension, jinja2.ext.loopcontrols]
     )
     env.filters["tojson"] = _tojson
+    env.filters["indent"] = _indent
+    env.filters["join"] = _join
     env.filters["selectattr"] = select.select_attr
     env.filters["rejectattr"] = select.reject_attr
     env.filters[LOOP_GUARD] = limits.guard_loop

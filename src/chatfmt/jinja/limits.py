@@ -20,6 +20,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 
 from ..errors import ChatfmtError
+from . import bounds
 
 
 class TemplateLimitExceeded(ChatfmtError, RuntimeError):
@@ -132,7 +133,7 @@ def check_built(size: int, what: str) -> None:
 
 
 def check_binop(operator: str, left: object, right: object) -> None:
-    """Refuse `*` and `**` whose result would be larger than the output limit, before computing it."""
+    """Refuse `*`, `**` and string `%` whose result would be larger than the output limit, before computing it."""
     current = _budget.get()
     if current is None:
         return
@@ -141,6 +142,8 @@ def check_binop(operator: str, left: object, right: object) -> None:
         for seq, count in ((left, right), (right, left)):
             if isinstance(seq, (str, list, tuple)) and isinstance(count, int) and not isinstance(count, bool):
                 current.check_size(len(seq) * count, f"'{operator}' on a sequence")
+    elif operator == "%" and isinstance(left, str):
+        current.check_size(bounds.percent_format(left, right), "'%' formatting")
     elif operator == "**" and isinstance(left, int) and isinstance(right, int) and right > 0 and abs(left) > 1:
         digits = right * math.log10(abs(left))
         current.check_size(int(digits), "a number computed by '**'")
