@@ -35,6 +35,7 @@ from .markers import GENERATION_CLOSE, GENERATION_OPEN
 
 COMPILED_CACHE_SIZE = 256
 LOOP_GUARD = "chatfmt_loop_guard"  # the filter every {% for %} iterable is wrapped in, see LimitedSandbox
+STORED = "chatfmt_stored"  # the filter every {% set %} value is wrapped in
 
 # True while a render wants its generation blocks marked; a ContextVar so each thread has its own.
 _mark_generation: ContextVar[bool] = ContextVar("chatfmt_mark_generation", default=False)
@@ -126,7 +127,7 @@ class _TemplateNamespace(jinja2.utils.Namespace):
 
     def __setitem__(self, name: str, value: Any) -> None:
         _check_namespace_name(name)
-        limits.tick((value,))  # loops that grow a namespace value are bounded here
+        limits.stored(value)  # loops that grow a namespace value are bounded here
         jinja2.utils.Namespace.__setitem__(self, name, value)
 
 
@@ -143,11 +144,11 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
     code_generator_class = FastPathCodeGenerator
 
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 - Jinja's signature
-        limits.tick(args)
+        kind = __obj.__class__
+        limits.tick(args, limits.WORK_PER_MACRO if kind is Macro else limits.WORK_PER_CALL)
         # What the sandbox and `Context.call` do for a macro and for the globals defined here, without
         # their generic tests: these are safe to call, and only a macro takes a context (the eval context,
         # first: `Macro.__call__` is pass_eval_context). Anything else goes through the sandbox.
-        kind = __obj.__class__
         if kind is Macro:
             args = (__context.eval_ctx, *args)
         elif not (kind is FunctionType and __obj in _OWN_FUNCTIONS or kind is _TemplateDict or __obj is _TemplateNamespace):
@@ -216,10 +217,13 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
         return super().call_binop(context, operator, left, right)
 
     def _parse(self, source: str, name: str | None, filename: str | None) -> jinja2.nodes.Template:
-        """Parse, then route every loop's iterable through the loop guard (same items, counted)."""
+        """Parse, then route every loop's iterable through the loop guard (same items, counted) and every
+        `{% set %}` value through `limits.stored` (the same value, charged and size-checked)."""
         tree = super()._parse(source, name, filename)
         for loop in tree.find_all(jinja2.nodes.For):
             loop.iter = jinja2.nodes.Filter(loop.iter, LOOP_GUARD, [], [], None, None, lineno=loop.iter.lineno)
+        for assign in tree.find_all(jinja2.nodes.Assign):
+            assign.node = jinja2.nodes.Filter(assign.node, STORED, [], [], None, None, lineno=assign.node.lineno)
         return tree
 
 
@@ -235,6 +239,7 @@ def new_environment() -> LimitedSandbox:
     env.filters["selectattr"] = select.select_attr
     env.filters["rejectattr"] = select.reject_attr
     env.filters[LOOP_GUARD] = limits.guard_loop
+    env.filters[STORED] = limits.stored
     env.globals["raise_exception"] = _raise_exception
     env.globals["strftime_now"] = _strftime_now
     env.globals["dict"] = _TemplateDict()

@@ -128,6 +128,18 @@ def prepare_chat(conversation: Any, *, editable: bool = True) -> list[dict[str, 
     return chat
 
 
+def text_size(value: Any) -> int:
+    """The characters of every string in plain data (keys included): the input size work budgets scale with."""
+    kind = type(value)
+    if kind is str:
+        return len(value)
+    if kind is dict:
+        return sum(text_size(key) + text_size(item) for key, item in value.items())
+    if kind in (list, tuple):
+        return sum(text_size(item) for item in value)
+    return 1
+
+
 def check_documents(documents: Any) -> None:
     if documents is not None:
         for document in documents:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from typing import Any
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -27,28 +28,71 @@ class TemplateLimitExceeded(ChatfmtError, RuntimeError):
     """A render went past its time or output-size limit and was stopped."""
 
 
+# What one unit of work stands for (about 50 ns of interpreter time each): a loop iteration is one, a
+# call (function, method) twenty, a macro invocation (a frame, its arguments, its buffer) a hundred, and
+# building text one per this many characters.
+WORK_PER_CALL = 20
+WORK_PER_MACRO = 100
+CHARS_PER_WORK = 16
+
+
 @dataclass(frozen=True)
 class Limits:
-    """Per-render bounds. `None` disables one. The defaults are far above any real chat prompt."""
+    """Per-render bounds. `None` disables one. The defaults are far above any real chat prompt.
+
+    `max_work` is a deterministic budget, the same on a fast or a loaded machine: loop iterations, calls
+    and characters built (see `WORK_PER_CALL`, `CHARS_PER_WORK`), with `work_per_input_char` more units
+    for each character of the render's input (messages, tools, documents, variables), granted when the
+    fixed allowance runs out, so long conversations get room in proportion and a hostile template on a
+    short one stops early.
+    """
 
     max_seconds: float | None = 10.0
     max_output_chars: int | None = 50_000_000
     max_loop_iterations: int | None = 10_000_000
+    max_work: int | None = 2_000_000
+    work_per_input_char: int = 20
 
 
 DEFAULT_LIMITS = Limits()
-UNLIMITED = Limits(max_seconds=None, max_output_chars=None, max_loop_iterations=None)
+UNLIMITED = Limits(max_seconds=None, max_output_chars=None, max_loop_iterations=None, max_work=None)
 
 
 class budget:
-    """Context manager: apply `limits` to the renders made inside the block (this thread or task only)."""
+    """Context manager: apply `limits` to the renders made inside the block (this thread or task only).
 
-    __slots__ = ("_token", "deadline", "iterations_left", "limits")
+    `input_size`, called at most once and only when the fixed work allowance runs out, gives the size of
+    the render's input in characters (see `Limits.max_work`).
+    """
 
-    def __init__(self, limits: Limits) -> None:
+    __slots__ = ("_input_size", "_token", "deadline", "granted", "iterations_left", "limits", "work_left")
+
+    def __init__(self, limits: Limits, input_size: Callable[[], int] | None = None) -> None:
         self.limits = limits
         self.deadline = None if limits.max_seconds is None else time.monotonic() + limits.max_seconds
         self.iterations_left = limits.max_loop_iterations
+        self.work_left = limits.max_work
+        self.granted = limits.max_work
+        self._input_size = input_size
+
+    def spend(self, units: int) -> None:
+        """Charge `units` of work; past the allowance, grant the input's share once, then stop the render."""
+        if self.work_left is not None:
+            self.work_left -= units
+            if self.work_left < 0:
+                self._grant_input_share()
+
+    def _grant_input_share(self) -> None:
+        if self._input_size is not None:
+            extra = self.limits.work_per_input_char * self._input_size()
+            self._input_size = None
+            self.work_left += extra
+            self.granted += extra
+        if self.work_left < 0:
+            raise TemplateLimitExceeded(
+                f"the template did more than {self.granted} units of work (max_work: loop iterations, calls and "
+                "characters built, scaled with the input) and was stopped"
+            )
 
     def __enter__(self) -> budget:
         self._token = _budget.set(self)
@@ -70,11 +114,12 @@ class budget:
 _budget: ContextVar[budget | None] = ContextVar("chatfmt_budget", default=None)
 
 
-def tick(values: tuple[object, ...] = ()) -> None:
-    """Called by the sandbox on every call (with its arguments) and namespace assignment (with the value):
-    stop the render when time is up, or when a string or list passed around has outgrown the output limit."""
+def tick(values: tuple[object, ...] = (), units: int = WORK_PER_CALL) -> None:
+    """Called by the sandbox on every call (with its arguments): charge the call, and stop the render when
+    time is up, or when a string or list passed around has outgrown the output limit."""
     current = _budget.get()
     if current is not None:
+        current.spend(units)
         current.check_time()
         for value in values:
             if isinstance(value, (str, list, tuple)):
@@ -104,6 +149,7 @@ def guard_loop(iterable: Any) -> Any:
 
 
 def _charge(current: budget, iterations: int) -> None:
+    current.spend(iterations)
     if current.iterations_left is not None:
         current.iterations_left -= iterations
         if current.iterations_left < 0:
@@ -116,20 +162,29 @@ def _guarded(current: budget, iterable: Any) -> Any:
     """Charge each item as it comes, and read the clock every `CLOCK_EVERY` items (the body of one
     iteration is bounded work: every loop and call inside it checks for itself)."""
     for count, item in enumerate(iterable, 1):
-        if current.iterations_left is not None:
-            current.iterations_left -= 1
-            if current.iterations_left < 0:
-                _charge(current, 0)  # raises, with the message
+        _charge(current, 1)
         if not count % CLOCK_EVERY:
             current.check_time()
         yield item
 
 
 def check_built(size: int, what: str) -> None:
-    """Refuse a string a template is about to build when it alone would exceed the output limit."""
+    """Refuse a string a template is about to build when it alone would exceed the output limit; charge it."""
     current = _budget.get()
     if current is not None:
         current.check_size(size, f"the result of {what}")
+        current.spend(size // CHARS_PER_WORK)
+
+
+def stored(value: Any) -> Any:
+    """Every `{% set %}` and namespace assignment passes its value through here: a string or list is
+    charged by its length and checked against the output limit (a template that doubles a string on
+    each step is stopped before the next doubling). Returns `value`."""
+    current = _budget.get()
+    if current is not None and isinstance(value, (str, list, tuple)):
+        current.check_size(len(value), "a value built by the template")
+        current.spend(1 + len(value) // CHARS_PER_WORK)
+    return value
 
 
 def check_binop(operator: str, left: object, right: object) -> None:

@@ -85,7 +85,7 @@ class RenderCall:
         append = pieces.append
         size = 0
         limit = self.limits.max_output_chars or sys.maxsize
-        with budget(self.limits) as current:
+        with budget(self.limits, lambda: inputs.text_size((chat, self.tools, self.documents, self.variables))) as current:
             try:
                 # The compiled root function itself, as `Template.render` runs it (`generate` would add a
                 # generator layer per piece); the same exceptions, with Jinja's traceback rewriting.
