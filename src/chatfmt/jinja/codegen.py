@@ -122,6 +122,17 @@ class FastPathCodeGenerator(CodeGenerator):
             f"{key}.__class__ is str and {key} in {obj} else environment.getitem({obj}, {key}))"
         )
 
+    @optimizeconst
+    def visit_Mod(self, node: nodes.Mod, frame: Frame) -> None:
+        """`a % b`: Python's `%` unless `a` is a str, whose formatting the sandbox size-checks first (see
+        `limits.check_binop`); both operands are evaluated once, left first (`&` does not short-circuit)."""
+        left, right = self._fresh_local(), self._fresh_local()
+        self.write(f"({left} % {right} if ((not isinstance({left} := ")
+        self.visit(node.left, frame)
+        self.write(f", str)) & (({right} := ")
+        self.visit(node.right, frame)
+        self.write(f") is {right})) else environment.call_binop(context, '%', {left}, {right}))")
+
     @staticmethod
     def _missing_on_str(obj: str, name: str) -> str:
         """The clause giving the sandbox's answer for `name` read from an exact str that has no such attribute

@@ -33,6 +33,8 @@ class TemplateLimitExceeded(ChatfmtError, RuntimeError):
 # building text one per this many characters.
 WORK_PER_CALL = 20
 WORK_PER_MACRO = 100
+FREE_LENGTH = 1024  # strings and lists stored by a template cost nothing below this length
+_STORED_SIZED = frozenset((str, list, tuple))
 CHARS_PER_WORK = 16
 
 
@@ -119,7 +121,10 @@ def tick(values: tuple[object, ...] = (), units: int = WORK_PER_CALL) -> None:
     time is up, or when a string or list passed around has outgrown the output limit."""
     current = _budget.get()
     if current is not None:
-        current.spend(units)
+        if current.work_left is not None:  # current.spend(units), inlined: this runs on every call
+            current.work_left -= units
+            if current.work_left < 0:
+                current.spend(0)
         current.check_time()
         for value in values:
             if isinstance(value, (str, list, tuple)):
@@ -149,7 +154,10 @@ def guard_loop(iterable: Any) -> Any:
 
 
 def _charge(current: budget, iterations: int) -> None:
-    current.spend(iterations)
+    if current.work_left is not None:  # current.spend(iterations), inlined: this runs on every iteration
+        current.work_left -= iterations
+        if current.work_left < 0:
+            current.spend(0)
     if current.iterations_left is not None:
         current.iterations_left -= iterations
         if current.iterations_left < 0:
@@ -177,13 +185,14 @@ def check_built(size: int, what: str) -> None:
 
 
 def stored(value: Any) -> Any:
-    """Every `{% set %}` and namespace assignment passes its value through here: a string or list is
-    charged by its length and checked against the output limit (a template that doubles a string on
-    each step is stopped before the next doubling). Returns `value`."""
-    current = _budget.get()
-    if current is not None and isinstance(value, (str, list, tuple)):
-        current.check_size(len(value), "a value built by the template")
-        current.spend(1 + len(value) // CHARS_PER_WORK)
+    """Every `{% set %}` and namespace assignment passes its value through here: a string or list of
+    `FREE_LENGTH` or more is charged by its length and checked against the output limit (a template that
+    doubles a string on each step is stopped before the next doubling). Returns `value`."""
+    if value.__class__ in _STORED_SIZED and len(value) >= FREE_LENGTH:
+        current = _budget.get()
+        if current is not None:
+            current.check_size(len(value), "a value built by the template")
+            current.spend(len(value) // CHARS_PER_WORK)
     return value
 
 
