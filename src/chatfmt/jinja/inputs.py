@@ -59,8 +59,8 @@ def plain_data(value: Any) -> Any:
 
 def drop_none_values(conversation: Sequence[Any]) -> list[dict[str, Any]]:
     """Drop top-level keys whose value is None, as transformers v5 does before rendering."""
-    if _flat_messages(conversation, keys=False):
-        return list(conversation)  # nothing to drop (and `prepare_chat` copies messages where they may be edited)
+    if _flat_messages(conversation):
+        return FlatChat(conversation)  # nothing to drop (and `prepare_chat` copies messages where they may be edited)
     cleaned = []
     for index, message in enumerate(conversation):
         if type(message) is dict:
@@ -86,14 +86,20 @@ def _aliased(message: dict[str, Any]) -> dict[str, Any]:
     return {"thinking": reasoning, **message, "reasoning_content": reasoning}
 
 
-def _flat_messages(conversation: Any, *, keys: bool) -> bool:
-    """Whether `conversation` is a list or tuple of exact dicts whose values (and keys, if asked) are all
-    exact JSON scalars: the usual conversation, tested in a few passes that run in C."""
+class FlatChat(list):  # type: ignore[type-arg]
+    """A conversation `drop_none_values` found flat (see `_flat_messages`), so `prepare_chat` need not look again."""
+
+    __slots__ = ()
+
+
+def _flat_messages(conversation: Any) -> bool:
+    """Whether `conversation` is a list or tuple of exact dicts whose keys and values are all exact JSON
+    scalars: the usual conversation, tested in a few passes that run in C."""
     return (
         type(conversation) in (list, tuple)
         and _DICT.issuperset(map(type, conversation))
         and _SCALARS.issuperset(map(type, chain.from_iterable(map(dict.values, conversation))))
-        and (not keys or _SCALARS.issuperset(map(type, chain.from_iterable(conversation))))
+        and _SCALARS.issuperset(map(type, chain.from_iterable(conversation)))
     )
 
 
@@ -104,7 +110,7 @@ def prepare_chat(conversation: Any, *, editable: bool = True) -> list[dict[str, 
     is already an exact dict of exact JSON scalars is passed as it is rather than copied: the sandbox
     lets no template modify a dict, and no template can tell a copy from the original.
     """
-    if _flat_messages(conversation, keys=True):
+    if type(conversation) is FlatChat or _flat_messages(conversation):
         chat = [message.copy() for message in conversation] if editable else list(conversation)
         if not _REASONING_NAMES.isdisjoint(chain.from_iterable(chat)):
             chat = [_aliased(message) for message in chat]
