@@ -43,8 +43,23 @@ def test_runaway_templates_are_stopped_by_the_work_budget(source: str) -> None:
 def test_the_budget_is_a_count_not_a_clock() -> None:
     source = "{% for i in range(1000) %}{{ i }}{% endfor %}"
     assert chatfmt.Template.from_jinja(source, limits=Limits(max_seconds=None, max_work=1000)).render(CHAT)
-    with pytest.raises(TemplateLimitExceeded, match="units of work"):
+    with pytest.raises(TemplateLimitExceeded, match="units of work") as stopped:
         chatfmt.Template.from_jinja(source, limits=Limits(max_seconds=None, max_work=999, work_per_input_char=0)).render(CHAT)
+    assert stopped.value.limit == "max_work"
+
+
+@pytest.mark.parametrize(
+    ("limits", "source", "limit"),
+    [
+        (Limits(max_output_chars=10), "{{ 'x' * 11 }}", "max_output_chars"),
+        (Limits(max_loop_iterations=5), "{% for i in range(6) %}{% endfor %}", "max_loop_iterations"),
+        (Limits(max_seconds=0.0), "{% for i in range(6) %}{% endfor %}", "max_seconds"),
+    ],
+)
+def test_the_error_names_the_limit(limits: Limits, source: str, limit: str) -> None:
+    with pytest.raises(TemplateLimitExceeded, match=limit) as stopped:
+        chatfmt.Template.from_jinja(source, limits=limits).render(CHAT)
+    assert stopped.value.limit == limit
 
 
 def test_the_budget_grows_with_the_input() -> None:

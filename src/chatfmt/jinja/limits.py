@@ -1,14 +1,23 @@
 """Resource limits for templates: they are untrusted code (anyone can publish one on the Hub).
 
 Jinja's sandbox stops templates from reaching Python internals, but not from running forever or
-building gigabytes of text. chatfmt bounds each render by wall time, loop iterations and output size.
-Every `{% for %}` loop counts its iterations and checks the clock (see `guard_loop`), and the clock is also
-checked on every call a template makes (functions, methods, macros, `range`) and every namespace
-assignment, which every loop that is not bounded by the input's own size has to go through; loops over
-`range` are capped at 100 000 items per call by the sandbox. Output is counted as it streams; `*` and
-`**` are checked before they allocate, and strings passed to calls or stored in a namespace are checked
-against the output limit, which bounds templates that double a string on each step. Limits never change what a render returns: a render
-within them gives exactly transformers' string.
+building gigabytes of text. chatfmt bounds each render four ways:
+
+* a work budget (`Limits.max_work`), deterministic, the same on a fast or a loaded machine: every loop
+  iteration, call, macro invocation and long string a template stores is charged (see `WORK_PER_CALL`);
+  the allowance is a fixed amount plus a share per character of the input, granted only when the fixed
+  amount runs out, so a hostile template on a short conversation stops within a fraction of a second;
+* an output cap: output is counted as it streams, and every operation that can build a long string in
+  one step (`*`, `**`, string `%`, `format`, `replace`, `center` and its kin, `indent`, `join`,
+  `tojson`) is refused before it allocates when its result would pass the cap (see `bounds.py`), as is
+  any long string passed to a call or stored by `{% set %}` or in a namespace;
+* a loop-iteration count (`max_loop_iterations`);
+* a wall clock (`max_seconds`), read when loops start, every 64 items of an unsized loop, and on every
+  call, as a backstop.
+
+A loop over a list, tuple, str, dict or range is charged its whole length when it starts; loops over
+`range` are capped at 100 000 items per call by the sandbox. Limits never change what a render returns:
+a render within them gives exactly transformers' string.
 """
 
 from __future__ import annotations
@@ -25,7 +34,11 @@ from . import bounds
 
 
 class TemplateLimitExceeded(ChatfmtError, RuntimeError):
-    """A render went past its time or output-size limit and was stopped."""
+    """A render went past one of its `Limits` and was stopped; `limit` names the field of `Limits`."""
+
+    def __init__(self, message: str, *, limit: str) -> None:
+        super().__init__(message)
+        self.limit = limit
 
 
 # What one unit of work stands for (about 50 ns of interpreter time each): a loop iteration is one, a
@@ -93,7 +106,8 @@ class budget:
         if self.work_left < 0:
             raise TemplateLimitExceeded(
                 f"the template did more than {self.granted} units of work (max_work: loop iterations, calls and "
-                "characters built, scaled with the input) and was stopped"
+                "characters built, scaled with the input) and was stopped",
+                limit="max_work",
             )
 
     def __enter__(self) -> budget:
@@ -105,12 +119,16 @@ class budget:
 
     def check_time(self) -> None:
         if self.deadline is not None and time.monotonic() > self.deadline:
-            raise TemplateLimitExceeded(f"the template ran longer than {self.limits.max_seconds} s and was stopped")
+            raise TemplateLimitExceeded(
+                f"the template ran longer than {self.limits.max_seconds} s (max_seconds) and was stopped", limit="max_seconds"
+            )
 
     def check_size(self, size: int, what: str = "the output") -> None:
         limit = self.limits.max_output_chars
         if limit is not None and size > limit:
-            raise TemplateLimitExceeded(f"{what} would exceed {limit} characters; the render was stopped")
+            raise TemplateLimitExceeded(
+                f"{what} would exceed {limit} characters (max_output_chars); the render was stopped", limit="max_output_chars"
+            )
 
 
 _budget: ContextVar[budget | None] = ContextVar("chatfmt_budget", default=None)
@@ -162,7 +180,9 @@ def _charge(current: budget, iterations: int) -> None:
         current.iterations_left -= iterations
         if current.iterations_left < 0:
             raise TemplateLimitExceeded(
-                f"the template's loops ran more than {current.limits.max_loop_iterations} iterations; the render was stopped"
+                f"the template's loops ran more than {current.limits.max_loop_iterations} iterations "
+                "(max_loop_iterations); the render was stopped",
+                limit="max_loop_iterations",
             )
 
 
