@@ -13,7 +13,7 @@ import pytest
 from conftest import TEMPLATE_FILES
 
 import chatfmt
-from chatfmt.jinja.limits import UNLIMITED, Limits, TemplateLimitExceeded
+from chatfmt.jinja.limits import DEFAULT_LIMITS, UNLIMITED, Limits, TemplateLimitExceeded, set_default_limits
 
 CHAT = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}, {"role": "user", "content": "x"}]
 NO_CLOCK = Limits(max_seconds=None)
@@ -51,7 +51,7 @@ def test_the_budget_is_a_count_not_a_clock() -> None:
 @pytest.mark.parametrize(
     ("limits", "source", "limit"),
     [
-        (Limits(max_output_chars=10), "{{ 'x' * 11 }}", "max_output_chars"),
+        (Limits(max_output_chars=10, output_per_input_char=0), "{{ 'x' * 11 }}", "max_output_chars"),
         (Limits(max_loop_iterations=5), "{% for i in range(6) %}{% endfor %}", "max_loop_iterations"),
         (Limits(max_seconds=0.0), "{% for i in range(6) %}{% endfor %}", "max_seconds"),
     ],
@@ -70,6 +70,29 @@ def test_the_budget_grows_with_the_input() -> None:
     assert template.render(long_chat) == "y" * 5000  # 5,001 units: within 100 + 2 per input character
     with pytest.raises(TemplateLimitExceeded, match="units of work"):
         chatfmt.Template.from_jinja(source, limits=Limits(max_seconds=None, max_work=100, work_per_input_char=0)).render(long_chat)
+
+
+def test_the_output_cap_grows_with_the_input() -> None:
+    source = "{% for m in messages %}{{ m.content }}{{ m.content }}{% endfor %}"
+    limits = Limits(max_output_chars=100, output_per_input_char=2)
+    template = chatfmt.Template.from_jinja(source, limits=limits)
+    assert len(template.render([{"role": "user", "content": "y" * 5000}])) == 10_000  # within 100 + 2 × 5,015
+    with pytest.raises(TemplateLimitExceeded, match="100 characters plus 2 per input character"):
+        chatfmt.Template.from_jinja(source * 3, limits=limits).render([{"role": "user", "content": "y" * 5000}])
+
+
+def test_limits_are_set_globally_for_templates_without_their_own() -> None:
+    source = "{% for i in range(100) %}{% endfor %}"
+    tight = Limits(max_work=50, work_per_input_char=0)
+    default, own = chatfmt.Template.from_jinja(source), chatfmt.Template.from_jinja(source, limits=Limits())
+    set_default_limits(tight)
+    try:
+        with pytest.raises(TemplateLimitExceeded, match="units of work"):
+            default.render(CHAT)
+        assert own.render(CHAT) == ""
+    finally:
+        set_default_limits(DEFAULT_LIMITS)
+    assert default.render(CHAT) == ""
 
 
 def _long_conversation(tokens: int = 100_000) -> list[dict[str, str]]:

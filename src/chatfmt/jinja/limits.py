@@ -59,11 +59,13 @@ class Limits:
     and characters built (see `WORK_PER_CALL`, `CHARS_PER_WORK`), with `work_per_input_char` more units
     for each character of the render's input (messages, tools, documents, variables), granted when the
     fixed allowance runs out, so long conversations get room in proportion and a hostile template on a
-    short one stops early.
+    short one stops early. The output cap scales the same way (`output_per_input_char`). `max_seconds`
+    is a wall-clock backstop; `None` disables any of them.
     """
 
     max_seconds: float | None = 10.0
-    max_output_chars: int | None = 50_000_000
+    max_output_chars: int | None = 1_000_000
+    output_per_input_char: int = 20
     max_loop_iterations: int | None = 10_000_000
     max_work: int | None = 2_000_000
     work_per_input_char: int = 20
@@ -71,16 +73,29 @@ class Limits:
 
 DEFAULT_LIMITS = Limits()
 UNLIMITED = Limits(max_seconds=None, max_output_chars=None, max_loop_iterations=None, max_work=None)
+_default_limits = DEFAULT_LIMITS
+
+
+def set_default_limits(limits: Limits) -> None:
+    """The limits of every template created without its own (`Template(..., limits=...)` overrides them)."""
+    global _default_limits
+    _default_limits = limits
+
+
+def effective(limits: Limits) -> Limits:
+    """`limits`, or the global default (`set_default_limits`) for a template left at `DEFAULT_LIMITS`."""
+    return _default_limits if limits is DEFAULT_LIMITS else limits
 
 
 class budget:
     """Context manager: apply `limits` to the renders made inside the block (this thread or task only).
 
-    `input_size`, called at most once and only when the fixed work allowance runs out, gives the size of
-    the render's input in characters (see `Limits.max_work`).
+    `input_size`, called at most once and only when a fixed allowance runs out, gives the size of the
+    render's input in characters (see `Limits`): the work budget and the output cap grow by their share.
     """
 
-    __slots__ = ("_input_size", "_token", "deadline", "granted", "iterations_left", "limits", "work_left")
+    __slots__ = ("_input_chars", "_input_size", "_token", "deadline", "granted", "iterations_left", "limits",
+                 "output_cap", "output_granted", "work_left")
 
     def __init__(self, limits: Limits, input_size: Callable[[], int] | None = None) -> None:
         self.limits = limits
@@ -88,7 +103,15 @@ class budget:
         self.iterations_left = limits.max_loop_iterations
         self.work_left = limits.max_work
         self.granted = limits.max_work
+        self.output_cap = limits.max_output_chars
+        self.output_granted = False
         self._input_size = input_size
+        self._input_chars: int | None = None
+
+    def input_chars(self) -> int:
+        if self._input_chars is None:
+            self._input_chars = 0 if self._input_size is None else self._input_size()
+        return self._input_chars
 
     def spend(self, units: int) -> None:
         """Charge `units` of work; past the allowance, grant the input's share once, then stop the render."""
@@ -98,9 +121,8 @@ class budget:
                 self._grant_input_share()
 
     def _grant_input_share(self) -> None:
-        if self._input_size is not None:
-            extra = self.limits.work_per_input_char * self._input_size()
-            self._input_size = None
+        if self.granted == self.limits.max_work:
+            extra = self.limits.work_per_input_char * self.input_chars()
             self.work_left += extra
             self.granted += extra
         if self.work_left < 0:
@@ -124,11 +146,19 @@ class budget:
             )
 
     def check_size(self, size: int, what: str = "the output") -> None:
-        limit = self.limits.max_output_chars
-        if limit is not None and size > limit:
-            raise TemplateLimitExceeded(
-                f"{what} would exceed {limit} characters (max_output_chars); the render was stopped", limit="max_output_chars"
-            )
+        """Refuse `size` characters over the output cap (the fixed cap, then once with the input's share)."""
+        cap = self.output_cap
+        if cap is not None and size > cap:
+            if not self.output_granted:
+                self.output_granted = True
+                self.output_cap = cap = cap + self.limits.output_per_input_char * self.input_chars()
+            if size > cap:
+                raise TemplateLimitExceeded(
+                    f"{what} would exceed {self.limits.max_output_chars} characters plus "
+                    f"{self.limits.output_per_input_char} per input character ({cap} in all, max_output_chars); "
+                    "the render was stopped",
+                    limit="max_output_chars",
+                )
 
 
 _budget: ContextVar[budget | None] = ContextVar("chatfmt_budget", default=None)

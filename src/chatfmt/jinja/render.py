@@ -17,7 +17,7 @@ from jinja2.runtime import new_context
 
 from . import inputs
 from .environment import COMPILED_CACHE_SIZE, compile_template, template_globals
-from .limits import DEFAULT_LIMITS, Limits, budget
+from .limits import DEFAULT_LIMITS, Limits, budget, effective
 from .tools import tools_to_schemas
 
 CONTINUE_TAG = "CONTINUE_FINAL_MESSAGE_TAG "
@@ -84,15 +84,17 @@ class RenderCall:
         pieces: list[str] = []
         append = pieces.append
         size = 0
-        limit = self.limits.max_output_chars or sys.maxsize
-        with budget(self.limits, lambda: inputs.text_size((chat, self.tools, self.documents, self.variables))) as current:
+        limits = effective(self.limits)
+        with budget(limits, lambda: inputs.text_size((chat, self.tools, self.documents, self.variables))) as current:
+            limit = current.output_cap or sys.maxsize
             try:
                 # The compiled root function itself, as `Template.render` runs it (`generate` would add a
                 # generator layer per piece); the same exceptions, with Jinja's traceback rewriting.
                 for piece in compiled.root_render_func(context):
                     size += len(piece)
                     if size > limit:
-                        current.check_size(size)  # raises, with the message
+                        current.check_size(size)  # raises, with the message, unless the input's share is granted
+                        limit = current.output_cap or sys.maxsize
                     append(piece)
             except Exception:
                 compiled.environment.handle_exception()
@@ -158,7 +160,9 @@ def prepare_call(
         # The usual call (special tokens, no tools): its RenderCall depends on nothing else, so it is
         # built once. Nothing here can raise except compilation, which an lru_cache does not remember.
         key = tuple(variables.items())
-        return _plain_call(source, add_generation_prompt, continue_final_message, key, limits)
+        # `limits is DEFAULT_LIMITS` is part of the key: that object stands for the global default (see
+        # `limits.effective`), which an equal `Limits()` given explicitly does not.
+        return _plain_call(source, add_generation_prompt, continue_final_message, key, limits, limits is DEFAULT_LIMITS)
     compiled = compile_template(source)
     schemas = tools_to_schemas(tools)
     inputs.check_documents(documents)
@@ -181,6 +185,7 @@ def _plain_call(
     continue_final_message: bool | str,
     variables: tuple[tuple[str, str], ...],
     limits: Limits,
+    follows_default: bool,
 ) -> RenderCall:
     return RenderCall(
         source=source,
@@ -190,5 +195,5 @@ def _plain_call(
         add_generation_prompt=add_generation_prompt,
         continue_final_message=continue_final_message,
         variables=dict(variables),
-        limits=limits,
+        limits=DEFAULT_LIMITS if follows_default else limits,
     )
