@@ -123,7 +123,7 @@ class FastPathCodeGenerator(CodeGenerator):
         )
 
     @optimizeconst
-    def visit_Mod(self, node: nodes.Mod, frame: Frame) -> None:
+    def visit_Mod(self, node: nodes.BinExpr, frame: Frame) -> None:
         """`a % b`: Python's `%` unless `a` is a str, whose formatting the sandbox size-checks first (see
         `limits.check_binop`); both operands are evaluated once, left first (`&` does not short-circuit)."""
         left, right = self._fresh_local(), self._fresh_local()

@@ -121,6 +121,8 @@ class budget:
                 self._grant_input_share()
 
     def _grant_input_share(self) -> None:
+        if self.work_left is None or self.granted is None:
+            return
         if self.granted == self.limits.max_work:
             extra = self.limits.work_per_input_char * self.input_chars()
             self.work_left += extra
