@@ -74,24 +74,18 @@ class FastPathCodeGenerator(CodeGenerator):
         if hasattr(dict, node.attr):
             super().visit_Getattr(node, frame)
             return
-        obj, name = self._fresh_local(), repr(node.attr)
-        loop = f"{obj}.{node.attr} if {obj}.__class__ is LoopContext else " if node.attr in LOOP_COUNTERS else ""
-        self.write(f"(({obj}[{name}] if {name} in {obj} else environment.undefined(obj={obj}, name={name})) if ({obj} := ")
-        self.visit(node.node, frame)
-        self.write(f").__class__ is dict else {loop}{self._missing_on_str(obj, node.attr)}environment.getattr({obj}, {name}))")
+        self._field(node.node, node.attr, "getattr", frame)
 
     @optimizeconst
     def visit_Getitem(self, node: nodes.Getitem, frame: Frame) -> None:
         key = node.arg.value if isinstance(node.arg, nodes.Const) else None
-        obj = self._fresh_local()
-        missing = ""
         if type(key) is str and not hasattr(dict, key):
             # Like `obj.name`: on an exact dict the sandbox's getattr fallback fails too, so a missing key
             # is an undefined.
-            self.write(f"(({obj}[{key!r}] if {key!r} in {obj} else environment.undefined(obj={obj}, name={key!r})) if ({obj} := ")
-            self.visit(node.node, frame)
-            self.write(f").__class__ is dict else {self._missing_on_str(obj, key)}environment.getitem({obj}, {key!r}))")
+            self._field(node.node, key, "getitem", frame)
             return
+        obj = self._fresh_local()
+        missing = ""
         if type(key) is str:
             test = f".__class__ is dict and {key!r} in {obj}"
             missing = self._missing_on_str(obj, key)
@@ -132,6 +126,16 @@ class FastPathCodeGenerator(CodeGenerator):
         self.write(f", str)) & (({right} := ")
         self.visit(node.right, frame)
         self.write(f") is {right})) else environment.call_binop(context, '%', {left}, {right}))")
+
+    def _field(self, target: nodes.Expr, name: str, fallback: str, frame: Frame) -> None:
+        """`target.name` or `target['name']` (`fallback` is the sandbox method for it), `name` no attribute
+        of `dict`: an exact dict answers with its item or an undefined, a `LoopContext` with a counter, an
+        exact str with an undefined, and anything else goes to the sandbox."""
+        obj = self._fresh_local()
+        loop = f"{obj}.{name} if {obj}.__class__ is LoopContext else " if name in LOOP_COUNTERS else ""
+        self.write(f"(({obj}[{name!r}] if {name!r} in {obj} else environment.undefined(obj={obj}, name={name!r})) if ({obj} := ")
+        self.visit(target, frame)
+        self.write(f").__class__ is dict else {loop}{self._missing_on_str(obj, name)}environment.{fallback}({obj}, {name!r}))")
 
     @staticmethod
     def _missing_on_str(obj: str, name: str) -> str:
