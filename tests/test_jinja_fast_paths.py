@@ -91,3 +91,21 @@ def test_shortcuts_render_as_jinja(label: str, messages: list[dict]) -> None:
     else:
         assert not isinstance(ours, Exception), f"chatfmt raised {ours!r}; transformers returned {theirs!r}"
         assert ours == theirs
+
+
+def test_a_variable_named_messages_fails_as_in_transformers() -> None:
+    from transformers.utils.chat_template_utils import render_jinja_template
+
+    chat = [{"role": "user", "content": "x"}]
+    template = chatfmt.Template.from_jinja("{{ messages }}", special_tokens={"bos_token": "<s>", "messages": "X"})
+    theirs = outcome(lambda: render_jinja_template([chat], chat_template="{{ messages }}", bos_token="<s>", messages="X"))
+    ours = outcome(lambda: template.render(chat))
+    assert isinstance(theirs, TypeError)
+    assert (type(ours), str(ours)) == (type(theirs), str(theirs))
+
+
+@pytest.mark.parametrize("name", ["tools", "documents", "add_generation_prompt"])
+def test_a_variable_named_like_a_call_option_is_refused(name: str) -> None:
+    template = chatfmt.Template.from_jinja("{{ messages }}", special_tokens={name: "X"})
+    with pytest.raises(TypeError, match=f"multiple values for keyword argument '{name}'"):
+        template.render([{"role": "user", "content": "x"}])

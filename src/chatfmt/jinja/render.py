@@ -22,6 +22,7 @@ from .tools import tools_to_schemas
 
 CONTINUE_TAG = "CONTINUE_FINAL_MESSAGE_TAG "
 _STR = frozenset((str,))
+RENDER_ARGUMENTS = frozenset(("messages", "tools", "documents", "add_generation_prompt"))
 Conversation = Sequence[Mapping[str, Any]]
 ContentHook = Callable[[list[dict[str, Any]]], None]
 
@@ -38,8 +39,8 @@ def check_call_flags(add_generation_prompt: bool, continue_final_message: bool |
 class RenderCall:
     """Everything one `apply_chat_template` call shares between its conversations."""
 
-    __slots__ = ("add_generation_prompt", "compiled", "continue_final_message", "documents", "globals", "limits",
-                 "source", "tools", "variables")
+    __slots__ = ("add_generation_prompt", "clash", "compiled", "continue_final_message", "documents", "globals",
+                 "limits", "source", "tools", "variables")
 
     def __init__(self, *, source: str, compiled: jinja2.Template, tools: Any, documents: Any,
                  add_generation_prompt: bool, continue_final_message: bool | str, variables: dict[str, Any],
@@ -47,6 +48,8 @@ class RenderCall:
         self.source = source
         self.compiled = compiled
         self.globals = template_globals(source)
+        # A variable named like one of render's own arguments makes transformers' render call fail.
+        self.clash = next((name for name in variables if name in RENDER_ARGUMENTS), None)
         self.tools = tools
         self.documents = documents
         self.add_generation_prompt = add_generation_prompt
@@ -63,6 +66,11 @@ class RenderCall:
         if mark_contents is not None:
             mark_contents(chat)
         final = self._tag_final_message(chat) if self.continue_final_message else None
+        if self.clash is not None:
+            # What transformers' calls raise: `apply_chat_template` passes tools, documents and
+            # add_generation_prompt to `render_jinja_template` by name, which passes messages to Jinja.
+            caller = "jinja2.environment.Template.render" if self.clash == "messages" else "render_jinja_template"
+            raise TypeError(f"{caller}() got multiple values for keyword argument {self.clash!r}")
         compiled = self.compiled
         # Jinja's `Template.new_context`, given the globals as one flat dict rather than its layered view
         # (which it would iterate in Python twice per render); the context is the same.
