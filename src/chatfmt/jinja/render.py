@@ -40,7 +40,7 @@ class RenderCall:
     """Everything one `apply_chat_template` call shares between its conversations."""
 
     __slots__ = ("add_generation_prompt", "clash", "compiled", "continue_final_message", "documents", "globals",
-                 "limits", "source", "tools", "variables")
+                 "limits", "shared", "source", "tools", "variables")
 
     def __init__(self, *, source: str, compiled: jinja2.Template, tools: Any, documents: Any,
                  add_generation_prompt: bool, continue_final_message: bool | str, variables: dict[str, Any],
@@ -56,6 +56,10 @@ class RenderCall:
         self.continue_final_message = continue_final_message
         self.variables = variables
         self.limits = limits
+        # What every conversation's context holds but the messages: the globals overlaid with the call's
+        # variables, as Jinja builds it (no variable is named "messages": see `clash`).
+        self.shared = {**self.globals, "tools": tools, "documents": documents,
+                       "add_generation_prompt": add_generation_prompt, **variables}
 
     def render(self, cleaned_chat: Sequence[Mapping[str, Any]], mark_contents: ContentHook | None = None) -> str:
         """Render one conversation whose None-valued keys are already dropped.
@@ -74,21 +78,9 @@ class RenderCall:
         compiled = self.compiled
         # Jinja's `Template.new_context`, given the globals as one flat dict rather than its layered view
         # (which it would iterate in Python twice per render); the context is the same.
-        context = new_context(
-            compiled.environment,
-            compiled.name,
-            compiled.blocks,
-            {
-                **self.globals,
-                "messages": chat,
-                "tools": self.tools,
-                "documents": self.documents,
-                "add_generation_prompt": self.add_generation_prompt,
-                **self.variables,
-            },
-            True,  # shared: the dict above is already the globals overlaid with the variables, as Jinja builds it
-            self.globals,
-        )
+        parent = self.shared.copy()
+        parent["messages"] = chat
+        context = new_context(compiled.environment, compiled.name, compiled.blocks, parent, True, self.globals)
         pieces: list[str] = []
         append = pieces.append
         size = 0
