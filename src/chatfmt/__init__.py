@@ -9,7 +9,7 @@ from .clock import fixed_clock
 from .compat import apply_chat_template
 from .errors import ChatfmtError, HubError, InvalidConversation, PluginError, TemplateNotFound
 from .formats.spec import Format
-from .jinja.limits import Limits, TemplateLimitExceeded
+from .jinja.limits import Limits, TemplateLimitExceeded, set_default_limits
 from .registry import available_templates, get_template, register_template
 from .registry.hub import load_from_hub
 from .spans import MessageSpan, RenderedSpans
@@ -34,6 +34,7 @@ __all__ = [
     "get_template",
     "load_from_hub",
     "register_template",
+    "set_default_limits",
 ]
 
 
