@@ -53,7 +53,7 @@ def test_many_threads_get_the_same_results_as_one():
 # Hits its output cap when a conversation's text is long: some threads fail while others render.
 CAPPED = chatfmt.Template.from_jinja(
     "{% for m in messages %}{% for i in range(5) %}{% generation %}{{ m.content }}{% endgeneration %}{% endfor %}{% endfor %}",
-    limits=chatfmt.Limits(max_output_chars=180),
+    limits=chatfmt.Limits(max_output_chars=180, output_per_input_char=0),
 )
 
 

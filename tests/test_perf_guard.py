@@ -1,4 +1,5 @@
-"""A CI guard on the hot path: built-in ChatML renders on the compiled route, far faster than the Jinja path.
+"""A CI guard on the hot paths: built-in ChatML's compiled route far faster than the Jinja path, and
+chatfmt faster than transformers on modern corpus templates (`VS_TRANSFORMERS`).
 
 Relative timing only, never an absolute time: in this process, on the benchmark suite's conversations
 (benchmarks/data.py), the candidates run interleaved round by round and each keeps its best round of
@@ -49,6 +50,7 @@ def _bench_module(name: str) -> ModuleType:
 
 data = _bench_module("data")
 timing = _bench_module("timing")
+corpus = _bench_module("corpus")
 
 DATASETS = data.datasets(CONVERSATIONS)
 
@@ -124,4 +126,31 @@ def test_pure_python_twin_beats_jinja_path(label: str, chatml: chatfmt.Template,
     assert ratio >= PURE_VS_JINJA, (
         f"{label}: the pure-Python twin is only {ratio:.1f}x the Jinja path "
         f"({fast_us:.2f} vs {slow_us:.2f} µs per conversation); required {PURE_VS_JINJA:g}x"
+    )
+
+
+# chatfmt against transformers' `render_jinja_template` on a corpus template, as benchmarks/corpus.py
+# measures it (same input, same output, interleaved best rounds): (template, path, required ratio).
+# "jinja" rows force the Jinja path (`Template.jinja_only`), so they keep guarding it when the template
+# gains a compiled format; a "compiled" row asserts the default route is compiled. Add a row per format.
+VS_TRANSFORMERS = [
+    ("Qwen--Qwen3-0.6B", "jinja", 1.5),  # measured 2.4-3.0x
+    ("openai--gpt-oss-120b", "jinja", 1.15),  # measured 1.5-1.7x
+    ("meta-llama--Llama-3.2-3B-Instruct", "compiled", 4.0),  # measured 14-15x with the C builder
+]
+
+
+@pytest.mark.parametrize(("name", "path", "required"), VS_TRANSFORMERS, ids=[f"{n}-{p}" for n, p, _ in VS_TRANSFORMERS])
+def test_chatfmt_beats_transformers(name: str, path: str, required: float, fixed_clocks) -> None:  # noqa: ANN001
+    source = (corpus.CORPUS / "templates" / f"{name}.jinja").read_text(encoding="utf-8")
+    case = corpus.prepare(name, source, corpus.special_tokens()[name], compiled=path == "compiled")
+    assert not isinstance(case, str), f"{name}: transformers refuses every benchmark input: {case}"
+    assert case.path == path, f"{name}: chatfmt takes the {case.path} path, not {path}"
+    best = timing.best_seconds({"chatfmt": case.chatfmt, "transformers": case.transformers}, ROUNDS, BUDGET)
+    ratio = best["transformers"] / best["chatfmt"]
+    if path == "compiled" and not _fast.USING_C:
+        required = PURE_VS_JINJA  # the pure-Python twin: measured 4x transformers on Llama-3.2
+    assert ratio >= required, (
+        f"{name} ({path} path): chatfmt is only {ratio:.2f}x transformers "
+        f"({best['chatfmt'] * 1e6:.1f} vs {best['transformers'] * 1e6:.1f} µs per render); required {required:g}x"
     )

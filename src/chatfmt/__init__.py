@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from .compat import apply_chat_template
     from .errors import ChatfmtError, HubError, InvalidConversation, PluginError, TemplateNotFound
     from .formats.spec import Format
-    from .jinja.limits import Limits, TemplateLimitExceeded
+    from .jinja.limits import Limits, TemplateLimitExceeded, set_default_limits
     from .registry import available_templates, get_template, register_template
     from .registry.hub import load_from_hub
     from .spans import MessageSpan, RenderedSpans
@@ -38,6 +38,7 @@ _HOMES = {
     "Format": ".formats.spec",
     "Limits": ".jinja.limits",
     "TemplateLimitExceeded": ".jinja.limits",
+    "set_default_limits": ".jinja.limits",
     "available_templates": ".registry",
     "get_template": ".registry",
     "register_template": ".registry",
@@ -67,6 +68,7 @@ __all__ = [
     "get_template",
     "load_from_hub",
     "register_template",
+    "set_default_limits",
 ]  # each defined where _HOMES says
 
 

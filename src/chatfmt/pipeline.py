@@ -130,15 +130,14 @@ def jinja_call(
     """Every step before a Jinja render, in transformers' order: the prepared call and the conversations
     with None-valued keys dropped."""
     from .jinja.environment import compile_template  # jinja2 is imported on the first Jinja render
-    from .jinja.render import RenderCall
+    from .jinja.render import call_for
 
     cleaned = checked_conversations(conversations, batch=batch)
     check_flags(options)
-    compiled = compile_template(source)
+    compile_template(source)  # a syntax error comes before the options' errors, as in transformers
     schemas = check_options(options)
-    call = RenderCall(
-        source=source,
-        compiled=compiled,
+    call = call_for(
+        source,
         tools=schemas,
         documents=options.documents,
         add_generation_prompt=options.add_generation_prompt,

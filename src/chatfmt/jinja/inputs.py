@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping, Sequence
+from itertools import chain
 
 from .._values import TYPE_CHECKING
 from ..errors import InvalidConversation, NestingTooDeep
@@ -17,7 +18,9 @@ if TYPE_CHECKING:
     from typing import Any
 
 REASONING_FIELDS = ("reasoning_content", "thinking", "reasoning")
+_REASONING_NAMES = frozenset(REASONING_FIELDS)
 _SCALARS = frozenset((str, int, float, bool))
+_DICT = frozenset((dict,))
 
 
 def plain_data(value: Any) -> Any:
@@ -37,9 +40,14 @@ def _plain(value: Any) -> Any:
     if value is None or kind in _SCALARS:
         return value
     if kind is dict:  # the common case, checked before the slower Mapping ABC test
-        return {_plain(key): _plain(item) for key, item in value.items()}
+        if _SCALARS.issuperset(map(type, value.values())) and _SCALARS.issuperset(map(type, value)):
+            return value.copy()  # flat and already plain (special tokens, a plain message): equal, and fresh
+        return {
+            (key if type(key) in _SCALARS else _plain(key)): (item if type(item) in _SCALARS else _plain(item))
+            for key, item in value.items()
+        }
     if kind is list:
-        return [_plain(item) for item in value]
+        return [item if type(item) in _SCALARS else _plain(item) for item in value]
     if isinstance(value, str):
         return str.__str__(value)
     if isinstance(value, int):
@@ -66,8 +74,16 @@ def _plain(value: Any) -> Any:
 
 def drop_none_values(conversation: Sequence[Any]) -> list[dict[str, Any]]:
     """Drop top-level keys whose value is None, as transformers v5 does before rendering."""
+    if _flat_messages(conversation):
+        return FlatChat(conversation)  # nothing to drop (and `prepare_chat` copies messages where they may be edited)
     cleaned = []
     for index, message in enumerate(conversation):
+        if type(message) is dict:
+            if _SCALARS.issuperset(map(type, message.values())):
+                cleaned.append(message)  # no None to drop (and `prepare_chat` copies it where it may be edited)
+            else:
+                cleaned.append({key: value for key, value in message.items() if value is not None})
+            continue
         items = getattr(message, "items", None)
         if not callable(items):
             raise InvalidConversation(
@@ -77,27 +93,72 @@ def drop_none_values(conversation: Sequence[Any]) -> list[dict[str, Any]]:
     return cleaned
 
 
-def alias_reasoning(chat: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _aliased(message: dict[str, Any]) -> dict[str, Any]:
     """Copy a message's reasoning under every name templates read it by, in transformers' key order."""
-    aliased = []
-    for message in chat:
-        reasoning = next((message[key] for key in REASONING_FIELDS if message.get(key) is not None), None)
-        if reasoning is not None:
-            message = {"thinking": reasoning, **message, "reasoning_content": reasoning}
-        aliased.append(message)
-    return aliased
+    reasoning = next((message[key] for key in REASONING_FIELDS if message.get(key) is not None), None)
+    if reasoning is None:
+        return message
+    return {"thinking": reasoning, **message, "reasoning_content": reasoning}
 
 
-def prepare_chat(conversation: Any) -> list[dict[str, Any]]:
-    """The messages a template sees: plain data, every message a dict, reasoning aliased."""
-    chat = plain_data(getattr(conversation, "messages", conversation))
+class FlatChat(list):  # type: ignore[type-arg]
+    """A conversation `drop_none_values` found flat (see `_flat_messages`), so `prepare_chat` need not look again."""
+
+    __slots__ = ()
+
+
+def _flat_messages(conversation: Any) -> bool:
+    """Whether `conversation` is a list or tuple of exact dicts whose keys and values are all exact JSON
+    scalars: the usual conversation, tested in a few passes that run in C."""
+    return (
+        type(conversation) in (list, tuple)
+        and _DICT.issuperset(map(type, conversation))
+        and _SCALARS.issuperset(map(type, chain.from_iterable(map(dict.values, conversation))))
+        and _SCALARS.issuperset(map(type, chain.from_iterable(conversation)))
+    )
+
+
+def prepare_chat(conversation: Any, *, editable: bool = True) -> list[dict[str, Any]]:
+    """The messages a template sees: plain data, every message a dict, reasoning aliased.
+
+    With `editable=False` the caller promises not to modify the messages returned, and a message that
+    is already an exact dict of exact JSON scalars is passed as it is rather than copied: the sandbox
+    lets no template modify a dict, and no template can tell a copy from the original.
+    """
+    if type(conversation) is FlatChat or _flat_messages(conversation):
+        chat = [message.copy() for message in conversation] if editable else list(conversation)
+        if not _REASONING_NAMES.isdisjoint(chain.from_iterable(chat)):
+            chat = [_aliased(message) for message in chat]
+        return chat
+    messages = conversation if type(conversation) is list else plain_data(getattr(conversation, "messages", conversation))
+    # plain_data(message), inlined for the usual flat message of strings (see plain_data's first dict case).
+    chat = [
+        (message.copy() if editable else message)
+        if type(message) is dict and _SCALARS.issuperset(map(type, message.values())) and _SCALARS.issuperset(map(type, message))
+        else plain_data(message)
+        for message in messages
+    ]
     for index, message in enumerate(chat):
-        if not isinstance(message, dict):
+        if type(message) is not dict and not isinstance(message, dict):
             raise InvalidConversation(
                 f"Chat messages should be dicts, dataclasses or pydantic models, but got {message!r}.",
                 message_index=index,
             )
-    return alias_reasoning(chat)
+        if not _REASONING_NAMES.isdisjoint(message):
+            chat[index] = _aliased(message)
+    return chat
+
+
+def text_size(value: Any) -> int:
+    """The characters of every string in plain data (keys included): the input size work budgets scale with."""
+    kind = type(value)
+    if kind is str:
+        return len(value)
+    if kind is dict:
+        return sum(text_size(key) + text_size(item) for key, item in value.items())
+    if kind in (list, tuple):
+        return sum(text_size(item) for item in value)
+    return 1
 
 
 def check_documents(documents: Any) -> None:

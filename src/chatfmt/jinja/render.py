@@ -7,16 +7,21 @@ checks. `RenderCall.render` does the per-conversation work.
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import jinja2
+from jinja2.runtime import new_context
 
 from . import inputs
-from .limits import DEFAULT_LIMITS, Limits, budget
+from .environment import COMPILED_CACHE_SIZE, compile_template, template_globals
+from .limits import DEFAULT_LIMITS, Limits, budget, effective
 
 CONTINUE_TAG = "CONTINUE_FINAL_MESSAGE_TAG "
+_STR = frozenset((str,))
+RENDER_ARGUMENTS = frozenset(("messages", "tools", "documents", "add_generation_prompt"))
 Conversation = Sequence[Mapping[str, Any]]
 ContentHook = Callable[[list[dict[str, Any]]], None]
 
@@ -24,46 +29,65 @@ ContentHook = Callable[[list[dict[str, Any]]], None]
 class RenderCall:
     """Everything one `apply_chat_template` call shares between its conversations."""
 
-    __slots__ = ("add_generation_prompt", "compiled", "continue_final_message", "documents", "limits", "source",
-                 "tools", "variables")
+    __slots__ = ("add_generation_prompt", "clash", "compiled", "continue_final_message", "documents", "globals",
+                 "limits", "shared", "source", "tools", "variables")
 
     def __init__(self, *, source: str, compiled: jinja2.Template, tools: Any, documents: Any,
                  add_generation_prompt: bool, continue_final_message: bool | str, variables: dict[str, Any],
                  limits: Limits = DEFAULT_LIMITS) -> None:
         self.source = source
         self.compiled = compiled
-        # transformers renders from a plain-data copy of everything (SPEC §2.2 step 8c)
-        self.tools = inputs.plain_data(tools)
-        self.documents = inputs.plain_data(documents)
+        self.globals = template_globals(source)
+        # A variable named like one of render's own arguments makes transformers' render call fail.
+        self.clash = next((name for name in variables if name in RENDER_ARGUMENTS), None)
+        self.tools = tools
+        self.documents = documents
         self.add_generation_prompt = add_generation_prompt
         self.continue_final_message = continue_final_message
-        self.variables = inputs.plain_data(variables)
+        self.variables = variables
         self.limits = limits
+        # What every conversation's context holds but the messages: the globals overlaid with the call's
+        # variables, as Jinja builds it (no variable is named "messages": see `clash`).
+        self.shared = {**self.globals, "tools": tools, "documents": documents,
+                       "add_generation_prompt": add_generation_prompt, **variables}
 
     def render(self, cleaned_chat: Sequence[Mapping[str, Any]], mark_contents: ContentHook | None = None) -> str:
         """Render one conversation whose None-valued keys are already dropped.
 
         `mark_contents` may rewrite message contents after transformers' preparation (spans use it).
         """
-        chat = inputs.prepare_chat(cleaned_chat)
+        chat = inputs.prepare_chat(cleaned_chat, editable=mark_contents is not None or bool(self.continue_final_message))
         if mark_contents is not None:
             mark_contents(chat)
         final = self._tag_final_message(chat) if self.continue_final_message else None
-        with budget(self.limits) as current:
-            pieces = []
-            size = 0
-            limit = self.limits.max_output_chars or sys.maxsize
-            for piece in self.compiled.generate(
-                messages=chat,
-                tools=self.tools,
-                documents=self.documents,
-                add_generation_prompt=self.add_generation_prompt,
-                **self.variables,
-            ):
-                size += len(piece)
-                if size > limit:
-                    current.check_size(size)  # raises, with the message
-                pieces.append(piece)
+        if self.clash is not None:
+            # What transformers' calls raise: `apply_chat_template` passes tools, documents and
+            # add_generation_prompt to `render_jinja_template` by name, which passes messages to Jinja.
+            caller = "jinja2.environment.Template.render" if self.clash == "messages" else "render_jinja_template"
+            raise TypeError(f"{caller}() got multiple values for keyword argument {self.clash!r}")
+        compiled = self.compiled
+        # Jinja's `Template.new_context`, given the globals as one flat dict rather than its layered view
+        # (which it would iterate in Python twice per render); the context is the same.
+        parent = self.shared.copy()
+        parent["messages"] = chat
+        context = new_context(compiled.environment, compiled.name, compiled.blocks, parent, True, self.globals)
+        pieces: list[str] = []
+        append = pieces.append
+        size = 0
+        limits = effective(self.limits)
+        with budget(limits, lambda: inputs.text_size((chat, self.tools, self.documents, self.variables))) as current:
+            limit = current.output_cap or sys.maxsize
+            try:
+                # The compiled root function itself, as `Template.render` runs it (`generate` would add a
+                # generator layer per piece); the same exceptions, with Jinja's traceback rewriting.
+                for piece in compiled.root_render_func(context):
+                    size += len(piece)
+                    if size > limit:
+                        current.check_size(size)  # raises, with the message, unless the input's share is granted
+                        limit = current.output_cap or sys.maxsize
+                    append(piece)
+            except Exception:
+                compiled.environment.handle_exception()
         text = "".join(pieces)
         return text if final is None else _cut_after_final(text, final)
 
@@ -109,3 +133,60 @@ def _cut_after_final(text: str, final: Any) -> str:
     if text[location : location + len(CONTINUE_TAG)] == CONTINUE_TAG:
         return text[:location]
     return text[:location].rstrip()
+
+
+def call_for(
+    source: str,
+    *,
+    tools: Any,
+    documents: Any,
+    add_generation_prompt: Any,
+    continue_final_message: bool | str,
+    variables: Mapping[str, Any],
+    limits: Limits = DEFAULT_LIMITS,
+) -> RenderCall:
+    """The RenderCall of a call whose checks passed (`chatfmt.pipeline.jinja_call` runs them): the
+    template compiled, and tools (as schemas), documents and variables copied as plain data."""
+    if (
+        tools is None
+        and documents is None
+        and type(add_generation_prompt) is bool
+        and _STR.issuperset(map(type, variables.values()))
+    ):
+        # The usual call (special tokens, no tools): its RenderCall depends on nothing else, so it is
+        # built once. Nothing here can raise except compilation, which an lru_cache does not remember.
+        key = tuple(variables.items())
+        # `limits is DEFAULT_LIMITS` is part of the key: that object stands for the global default (see
+        # `limits.effective`), which an equal `Limits()` given explicitly does not.
+        return _plain_call(source, add_generation_prompt, continue_final_message, key, limits, limits is DEFAULT_LIMITS)
+    return RenderCall(
+        source=source,
+        compiled=compile_template(source),
+        tools=inputs.plain_data(tools),
+        documents=inputs.plain_data(documents),
+        add_generation_prompt=add_generation_prompt,
+        continue_final_message=continue_final_message,
+        variables=inputs.plain_data(dict(variables)),
+        limits=limits,
+    )
+
+
+@functools.lru_cache(maxsize=COMPILED_CACHE_SIZE)
+def _plain_call(
+    source: str,
+    add_generation_prompt: bool,
+    continue_final_message: bool | str,
+    variables: tuple[tuple[str, str], ...],
+    limits: Limits,
+    follows_default: bool,
+) -> RenderCall:
+    return RenderCall(
+        source=source,
+        compiled=compile_template(source),
+        tools=None,
+        documents=None,
+        add_generation_prompt=add_generation_prompt,
+        continue_final_message=continue_final_message,
+        variables=dict(variables),
+        limits=DEFAULT_LIMITS if follows_default else limits,
+    )

@@ -2,7 +2,9 @@
 
 A source is recognised by a fingerprint of its text, normalised only in ways Jinja itself ignores
 (newline style, and the one trailing newline Jinja drops), so two sources with the same fingerprint
-render identically by construction. A recognised format, or one a caller pairs with a source, is then
+render identically by construction; failing that, by its canonical form (`canonical.py`), which is the
+same for every source that is the same Jinja program as a built-in's reference, `{% generation %}`
+markers aside. A recognised format, or one a caller pairs with a source, is then
 confirmed by probe renders against the Jinja engine, chosen where near-miss templates differ (empty and
 whitespace content, system first, absent or late, assistant first, repeated roles, unknown roles,
 generation prompt on and off, non-ASCII and special-token-looking text), with each switch variable the
@@ -13,7 +15,9 @@ renders against transformers already; it skips the probes, so a server's first r
 needs no jinja2.
 
 A `Route` then decides per call: the builder serves a call whose options leave the output to the
-messages and the special tokens, and declines, per conversation, whatever it cannot vouch for.
+messages and the special tokens, and declines, per conversation, whatever it cannot vouch for. A source
+with `{% generation %}` markers gets compiled spans only when its markers stand exactly on the format's
+generated spans (`generation.spans_agree`); otherwise its `render_spans` stays on Jinja.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Route", "fingerprint", "recognise", "routes_for"]
 
-_GENERATION_TAG = r"\{%[-+]?\s*generation\b"  # compiled by Route.spans, on first use
+_GENERATION_TAG = r"\{%[-+]?\s*generation\b"  # searched by `_spans_served`, on a route's first render_spans
 
 
 def normalise(source: str) -> str:
@@ -53,9 +57,33 @@ def _known() -> dict[str, Format]:
     return {fingerprint(builtin.read_source()): builtin.format for builtin in BUILTINS}
 
 
+@lru_cache(maxsize=1)
+def _known_forms() -> dict[str, Format]:
+    """Canonical form → format for every built-in (the first of several with the same program wins)."""
+    from .canonical import canonical_form
+
+    known: dict[str, Format] = {}
+    for builtin in BUILTINS:
+        # The references compile (the parity tests render every one): no need to compile them here.
+        known.setdefault(canonical_form(builtin.read_source(), check_compiles=False), builtin.format)
+    return known
+
+
+@lru_cache(maxsize=256)
+def _recognise_by_meaning(source: str) -> Format | None:
+    from .canonical import canonical_form
+
+    try:
+        form = canonical_form(source, strip_generation=True)
+    except Exception:  # a source that does not compile is no known format; rendering it reports why
+        return None
+    return _known_forms().get(form)
+
+
 def recognise(source: str) -> Format | None:
-    """The known format whose reference source this is (up to Jinja-invisible differences), if any."""
-    return _known().get(fingerprint(source))
+    """The known format whose reference source this is: the same bytes up to Jinja-invisible differences,
+    or else the same program (the same canonical form, markers aside)."""
+    return _known().get(fingerprint(source)) or _recognise_by_meaning(source)
 
 
 _PROBE_TEXTS = ("Hi", "", "  padded \n", "héllo 👋🏽 e\u0301 日本語", "<|im_end|> [INST] </s> {{ x }}", "\ttab\n\nline")
@@ -157,19 +185,33 @@ def _confirmed_renderer(
     return renderer if agrees else None
 
 
+def _spans_served(source: str, renderer: _fast.Renderer, tokens: Mapping[str, str]) -> bool:
+    """A source with `{% generation %}` blocks marks its own generation spans: the builder may report them
+    only where the blocks stand exactly on the format's generated spans; elsewhere the Jinja path does."""
+    import re
+
+    if re.search(_GENERATION_TAG, source) is None:
+        return True
+    from .generation import spans_agree
+
+    with clock.fixed_clock(clock.now()):  # both sides print the same date
+        return spans_agree(source, renderer, tokens)
+
+
 class Route:
     """A compiled renderer for one source, and the variables that source reads (which send a call to Jinja).
 
     Renderers hold no mutable state, so one serves every Template and thread with the same source and tokens.
     """
 
-    __slots__ = ("_reads", "_source", "_spans", "renderer")
+    __slots__ = ("_reads", "_source", "_spans", "_tokens", "renderer")
 
-    def __init__(self, renderer: _fast.Renderer, source: str) -> None:
+    def __init__(self, renderer: _fast.Renderer, source: str, *, tokens: Mapping[str, str] | None = None) -> None:
         self.renderer = renderer
         self._source = source
+        self._tokens = tokens
         self._reads: frozenset[str] | None = None
-        self._spans: bool | None = None
+        self._spans: bool | None = None if tokens is not None else True
 
     @property
     def reads(self) -> frozenset[str]:
@@ -183,12 +225,12 @@ class Route:
 
     @property
     def spans(self) -> bool:
-        """Whether the builder serves render_spans: a source with `{% generation %}` blocks marks its own
-        generation spans, so render_spans stays on Jinja. Read on first use (it needs `re`)."""
+        """Whether render_spans may take this route (see `_spans_served`); worked out on the first
+        render_spans, since a source with generation blocks is checked by rendering with Jinja. A route
+        made without `tokens` serves spans unchecked."""
         if self._spans is None:
-            import re
-
-            self._spans = re.search(_GENERATION_TAG, self._source) is None
+            assert self._tokens is not None
+            self._spans = _spans_served(self._source, self.renderer, self._tokens)
         return self._spans
 
     @property
@@ -221,7 +263,7 @@ def routes_for(sources: Iterable[str], special_tokens: Mapping[str, str], fmt: F
             continue
         renderer = _confirmed_renderer(source, tokens, candidate, _fast.Renderer)
         if renderer is not None:
-            routes[source] = Route(renderer, source)
+            routes[source] = Route(renderer, source, tokens=special_tokens)
         elif fmt is not None:
             raise ValueError(f"format {fmt.name!r} does not render like its Jinja source; probe renders differ")
     return routes
