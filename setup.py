@@ -12,6 +12,7 @@ from setuptools.command.build_ext import build_ext
 # One line per compiled module: (dotted name, .pyx path).
 EXTENSIONS = [
     ("chatfmt._fast._render_c", "src/chatfmt/_fast/_render_c.pyx"),
+    ("chatfmt._fast._arrow_c", "src/chatfmt/_fast/_arrow_c.pyx"),
 ]
 
 

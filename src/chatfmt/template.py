@@ -19,7 +19,11 @@ from .formats.spec import Format
 from .spans import MessageSpan, RenderedSpans
 
 if TYPE_CHECKING:
+    from .batch_errors import OnError
     from .jinja.render import RenderCall
+
+# The keyword arguments of `render` that are not template variables.
+_RENDER_OPTIONS = frozenset({"add_generation_prompt", "tools", "documents", "continue_final_message", "chat_template"})
 
 Message = Mapping[str, Any]
 Conversation = Sequence[Message]
@@ -302,13 +306,74 @@ class Template:
         documents: Sequence[Mapping[str, Any]] | None = None,
         continue_final_message: bool | str = False,
         chat_template: str | None = None,
+        on_error: OnError = "raise",
         **template_kwargs: Any,
     ) -> list[str]:
         """One prompt per conversation; the template, tools and variables are prepared once.
 
         As in transformers, a conversation may also be an object with a `messages` attribute.
+        `on_error`: "raise" raises what transformers raises, naming the row (`exc.row_index`); "skip" and
+        "null" return a `RenderedBatch` with each failure's row and reason (see `chatfmt.batch_errors`).
         """
+        from .batch_errors import render_rows
+
         conversations = [getattr(conversation, "messages", conversation) for conversation in conversations]
+        options: dict[str, Any] = dict(
+            add_generation_prompt=add_generation_prompt,
+            tools=tools,
+            documents=documents,
+            continue_final_message=continue_final_message,
+            chat_template=chat_template,
+            **template_kwargs,
+        )
+        return render_rows(
+            lambda: self._render_batch_all(conversations, **options),
+            lambda conversation: self._render_batch_all([conversation], **options)[0],
+            conversations,
+            on_error,
+        )
+
+    def render_arrow(
+        self, conversations: Any, *, spans: bool | str = False, on_error: OnError = "raise", **options: Any
+    ) -> Any:
+        """Prompts for a column of conversations: any Arrow array, chunked array or Arrow PyCapsule object
+        of list<struct<role, content, ...>>, returned as a pyarrow large_string array (see `chatfmt.columnar`).
+
+        `options` are `render`'s. Built-in formats render in a compiled kernel straight from the Arrow
+        buffers; every other row or call renders with `render`, with the same result.
+        """
+        from .columnar import render_arrow
+
+        route = self._route(
+            options.get("chat_template"),
+            options.get("tools"),
+            options.get("documents"),
+            options.get("continue_final_message", False),
+            {k: v for k, v in options.items() if k not in _RENDER_OPTIONS},
+        )
+        return render_arrow(
+            conversations,
+            render_row=lambda row: self.render(row, **options),
+            fmt=None if route is None else route.renderer.format,
+            special_tokens=self._special_tokens,
+            add_generation_prompt=bool(options.get("add_generation_prompt", False)),
+            spans=(lambda row: self.render_spans(row, **options)) if spans else None,
+            span_unit="bytes" if spans == "bytes" else "chars",
+            on_error=on_error,
+        )
+
+    def _render_batch_all(
+        self,
+        conversations: list[Conversation],
+        *,
+        add_generation_prompt: bool = False,
+        tools: Sequence[Any] | None = None,
+        documents: Sequence[Mapping[str, Any]] | None = None,
+        continue_final_message: bool | str = False,
+        chat_template: str | None = None,
+        **template_kwargs: Any,
+    ) -> list[str]:
+        """render_batch's whole-batch path: raises what the first failing conversation raises."""
         options = dict(
             chat_template=chat_template,
             tools=tools,
