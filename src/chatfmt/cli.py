@@ -19,14 +19,11 @@ import jinja2
 
 from . import messages as _messages
 from .errors import ChatfmtError
+from .cli_common import UsageError, parse_variables as _variables
 from .registry import REGISTRY, PluginWarning, get_template
 from .registry.hub import load_from_hub
 
 EXIT_OK, EXIT_TEMPLATE_ERROR, EXIT_USAGE = 0, 1, 2
-
-
-class UsageError(Exception):
-    """A mistake in how the command was called; printed as one line."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -55,6 +52,9 @@ def _parser() -> argparse.ArgumentParser:
         "--set", dest="variables", action="append", default=[], metavar="KEY=VALUE",
         help="a template variable; VALUE is parsed as JSON when it can be (true, 3, \"x\"), else taken as a string",
     )
+    from . import jobs  # `chatfmt format`: the streaming dataset job
+
+    jobs.add_arguments(commands.add_parser("format", help="format a dataset (JSONL, .gz, .zst, Parquet) to prompts, streamed"))
     return parser
 
 
@@ -73,32 +73,6 @@ def _read_json(path: str | None, stdin: TextIO) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise UsageError(f"{path or 'stdin'} is not valid JSON: {exc}") from exc
-
-
-# Keywords `Template.render` takes itself: as --set variables they would collide with its arguments.
-_RESERVED_VARIABLES = {
-    "messages": "the conversation is the FILE argument (or stdin)",
-    "add_generation_prompt": "use --add-generation-prompt",
-    "continue_final_message": "use --continue-final-message",
-    "tools": "use --tools FILE",
-    "documents": "use --documents FILE",
-    "chat_template": "use --chat-template NAME",
-}
-
-
-def _variables(assignments: Sequence[str]) -> dict[str, Any]:
-    variables = {}
-    for assignment in assignments:
-        key, sep, value = assignment.partition("=")
-        if not sep or not key:
-            raise UsageError(f"--set takes KEY=VALUE, got {assignment!r}")
-        if key in _RESERVED_VARIABLES:
-            raise UsageError(f"--set cannot set {key!r}; {_RESERVED_VARIABLES[key]}")
-        try:
-            variables[key] = json.loads(value)
-        except json.JSONDecodeError:
-            variables[key] = value
-    return variables
 
 
 def _cmd_list(out: TextIO) -> None:
@@ -175,6 +149,10 @@ def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None, stdo
             _cmd_pull(args.repo_id, args.revision, stdout)
         elif args.command == "show":
             _cmd_show(args.name, stdout)
+        elif args.command == "format":
+            from . import jobs
+
+            return jobs.run(args, stdout, stderr)
         else:
             _cmd_render(args, stdin, stdout)
     except (UsageError, ChatfmtError) as exc:
