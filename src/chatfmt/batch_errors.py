@@ -35,8 +35,15 @@ class RowFailure:
     message_index: int | None = None
     field: str | None = None
 
+    def describe(self) -> str:
+        """The error without the row: type, where in the conversation, and message."""
+        where = [f"message {self.message_index}"] if self.message_index is not None else []
+        if self.field is not None:
+            where.append(f"field {self.field!r}")
+        return f"{self.error}: {', '.join(where)}: {self.reason}" if where else f"{self.error}: {self.reason}"
+
     def __str__(self) -> str:
-        return f"row {self.row}: {self.error}: {self.reason}"
+        return f"row {self.row}: {self.describe()}"
 
 
 class RenderedBatch(list, Generic[T]):  # type: ignore[type-arg]

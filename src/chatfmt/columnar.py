@@ -84,8 +84,6 @@ def _plain_type(t: Any) -> Any:
     types = pa.types
     if types.is_string_view(t) or (types.is_dictionary(t) and types.is_string(t.value_type)):
         return pa.large_string()
-    if types.is_list_view(t) or types.is_large_list_view(t):
-        return pa.large_list(t.value_field.with_type(_plain_type(t.value_type)))
     if types.is_list(t):
         return pa.list_(t.value_field.with_type(_plain_type(t.value_type)))
     if types.is_large_list(t):
@@ -157,8 +155,25 @@ class _Rows:
             return None
 
 
+def _list_view_as_large_list(chunk: Any) -> Any:
+    """A list_view array as a large_list of the same rows: its views may overlap or run out of order,
+    so the values are gathered in row order (pyarrow's own cast gets these rows wrong, in 26.0)."""
+    import numpy as np
+
+    pa = _pyarrow()
+    nulls = chunk.is_null().to_numpy(zero_copy_only=False)
+    sizes = np.where(nulls, 0, chunk.sizes.to_numpy(zero_copy_only=False).astype(np.int64))
+    starts = chunk.offsets.to_numpy(zero_copy_only=False).astype(np.int64)
+    offsets = np.concatenate([[0], np.cumsum(sizes)])
+    indices = np.arange(offsets[-1]) - np.repeat(offsets[:-1], sizes) + np.repeat(starts, sizes)
+    values = chunk.values.take(pa.array(indices, type=pa.int64()))
+    return pa.LargeListArray.from_arrays(pa.array(offsets, type=pa.int64()), values, mask=pa.array(nulls))
+
+
 def _render_chunk(chunk: Any, base: int, rows: _Rows, kernel: Any, add_generation_prompt: bool) -> Any:
     pa = _pyarrow()
+    if pa.types.is_list_view(chunk.type) or pa.types.is_large_list_view(chunk.type):
+        chunk = _list_view_as_large_list(chunk)
     plain = _plain_type(chunk.type)
     if plain != chunk.type:
         chunk = chunk.cast(plain)

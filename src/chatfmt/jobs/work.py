@@ -46,13 +46,7 @@ class Result:
 
 
 def _reason(failure: RowFailure) -> str:
-    where = []
-    if failure.message_index is not None:
-        where.append(f"message {failure.message_index}")
-    if failure.field is not None:
-        where.append(f"field {failure.field!r}")
-    prefix = f"{', '.join(where)}: " if where else ""
-    return f"the template refused it: {failure.error}: {prefix}{failure.reason}"
+    return f"the template refused it: {failure.describe()}"
 
 
 def _checked(batch: RawLines | ArrowRows, job: Job) -> Checked:
