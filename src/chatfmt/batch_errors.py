@@ -96,7 +96,7 @@ def render_rows(
     """
     check_on_error(on_error)
     try:
-        return render_all()
+        results = render_all()
     except Exception as exc:
         if on_error == "raise":
             for row, item in enumerate(items):
@@ -107,7 +107,8 @@ def render_rows(
                         raise tag_row(exc, row) from None
                     break
             raise
-    return render_each(render_one, items, on_error)
+        return render_each(render_one, items, on_error)
+    return results if on_error == "raise" else RenderedBatch(results, (), range(len(results)))
 
 
 def render_each(render_one: Callable[[Any], T], items: Sequence[Any], on_error: OnError) -> list[T]:

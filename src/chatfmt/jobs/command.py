@@ -27,7 +27,7 @@ from ..cli_common import UsageError, parse_variables
 from ..errors import ChatfmtError
 from .records import lock_schema
 from .sinks import JsonlSink, ParquetSink, RejectsSink, output_format
-from .sources import ArrowRows, RawLines, input_format, progress_total, read_batches
+from .sources import BLOCK_BYTES, ArrowRows, RawLines, progress_total, read_batches
 from .work import Job, Result, process
 
 __all__ = ["add_arguments", "run"]
@@ -47,6 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--on-error", choices=("fail", "skip"), default="fail",
                         help="fail: stop at the first bad record (default); skip: write bad records to OUTPUT.rejects.jsonl")
     parser.add_argument("--workers", type=int, default=1, help="render in N processes, keeping the order (default 1)")
+    parser.add_argument("--block-bytes", type=int, default=BLOCK_BYTES, help=argparse.SUPPRESS)  # tests: many small batches
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     flags = parser.add_mutually_exclusive_group()
@@ -164,7 +165,7 @@ def _run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     started = time.perf_counter()
     records = written = blank = 0
     try:
-        for batch, result in _results(read_batches(source), job, template, args.workers):
+        for batch, result in _results(read_batches(source, args.block_bytes), job, template, args.workers):
             if result.rejects and args.on_error == "fail":
                 first = result.rejects[0]
                 stderr.write(f"chatfmt: error: {source}:{first.line}: {first.reason}\n")

@@ -45,9 +45,13 @@ class Checked:
     rejects: list[Reject] = field(default_factory=list)
     blank: int = 0
     raw: list[bytes] | None = None  # the good records' lines, when known
+    block: bytes | None = None  # or the block they are the lines of, one record per line
 
-    def raw_line(self, index: int) -> str:
-        return "" if self.raw is None else self.raw[index].decode("utf-8", "backslashreplace")
+    def raw_line(self, index: int) -> str | None:
+        """Good record `index` as read, or None when it was not read as a line (Parquet input)."""
+        if self.raw is None and self.block is not None:
+            self.raw = self.block.split(b"\n")
+        return None if self.raw is None else self.raw[index].decode("utf-8", "backslashreplace")
 
 
 def _every_line_opens_an_object(block: RawLines) -> bool:
@@ -168,7 +172,7 @@ def arrow_records(block: RawLines, column: str, schema: Any) -> Checked:
         except pa.ArrowInvalid:
             table = None
         if table is not None and table.num_rows == block.lines and conversation_typed(table, column):
-            return Checked(lines=list(range(block.first_line, block.first_line + block.lines)), table=table)
+            return Checked(lines=list(range(block.first_line, block.first_line + block.lines)), table=table, block=block.data)
     checked = python_records(block, column)
     raws = checked.raw or []
     checked.objects = None

@@ -61,8 +61,9 @@ def _checked(batch: RawLines | ArrowRows, job: Job) -> Checked:
 
 
 def _record_text(checked: Checked, index: int) -> str:
-    if checked.raw is not None:
-        return checked.raw_line(index)
+    line = checked.raw_line(index)
+    if line is not None:
+        return line
     if checked.objects is not None:
         return _encoder.encode(checked.objects[index]).decode()
     return _encoder.encode(checked.table.slice(index, 1).to_pylist()[0]).decode()
