@@ -111,7 +111,7 @@ def render_rows(
     return results if on_error == "raise" else RenderedBatch(results, (), range(len(results)))
 
 
-def render_each(render_one: Callable[[Any], T], items: Sequence[Any], on_error: OnError) -> list[T]:
+def render_each(render_one: Callable[[Any], T], items: Sequence[Any], on_error: OnError) -> RenderedBatch[T]:
     """`render_one` on every item, one by one; failures are kept (see `RenderedBatch`) or, with "raise",
     the first one is raised naming its row."""
     check_on_error(on_error)

@@ -188,7 +188,7 @@ def arrow_records(block: RawLines, column: str, schema: Any) -> Checked:
                 _read_json(raw, schema)
             except pa.ArrowInvalid as exc:
                 reason = f"does not fit the output's columns (set by the first rows): {exc}"
-                checked.rejects.append(Reject(checked.lines[index], reason, checked.raw_line(index)))
+                checked.rejects.append(Reject(checked.lines[index], reason, raw.decode("utf-8", "backslashreplace")))
                 continue
             keep.append(index)
         table = _table_or_none([raws[i] for i in keep], schema)
