@@ -45,6 +45,11 @@ def write(path: Path, size_mb: float, bad_every: int = 0) -> int:
     return lines
 
 
+def count_lines(path: Path) -> int:
+    with open(path, "rb") as lines:
+        return sum(1 for _ in lines)
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("out", type=Path)

@@ -36,7 +36,7 @@ from .formats.spec import Format
 if TYPE_CHECKING:
     import pyarrow as pa
 
-__all__ = ["ArrowRender", "as_chunked", "render_arrow"]
+__all__ = ["ArrowRender", "as_chunked", "generation_spans", "render_arrow"]
 
 @dataclass(frozen=True)
 class ArrowRender:
@@ -189,22 +189,19 @@ def _render_chunk(chunk: Any, base: int, rows: _Rows, kernel: Any, add_generatio
     return pa.Array.from_buffers(pa.large_string(), len(chunk), [validity, offsets, data], null_count=nulls)
 
 
+def generation_spans(rendered: Any, unit: str) -> list[dict[str, int]]:
+    """A RenderedSpans' generation spans as {start, end} dicts, counted in "chars" or UTF-8 "bytes"."""
+    if unit == "bytes":
+        text = rendered.text
+        return [{"start": len(text[:a].encode()), "end": len(text[:b].encode())} for a, b in rendered.generation]
+    return [{"start": a, "end": b} for a, b in rendered.generation]
+
+
 def _span_rows(chunk: Any, base: int, spans_of: Callable[[Any], Any], unit: str, failed: set[int]) -> list[Any]:
-    out: list[Any] = []
-    for index, value in enumerate(chunk.to_pylist()):
-        if base + index in failed:
-            out.append(None)
-            continue
-        rendered = spans_of(value)
-        if unit == "bytes":
-            text = rendered.text
-            out.append([
-                {"start": len(text[:start].encode("utf-8")), "end": len(text[:end].encode("utf-8"))}
-                for start, end in rendered.generation
-            ])
-        else:
-            out.append([{"start": start, "end": end} for start, end in rendered.generation])
-    return out
+    return [
+        None if base + index in failed else generation_spans(spans_of(value), unit)
+        for index, value in enumerate(chunk.to_pylist())
+    ]
 
 
 SPAN_TYPE_FIELDS = (("start", "int64"), ("end", "int64"))

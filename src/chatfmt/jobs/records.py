@@ -62,8 +62,8 @@ def _every_line_opens_an_object(block: RawLines) -> bool:
     data = np.frombuffer(block.data, dtype=np.uint8)
     if data.size == 0 or data[0] != 0x7B:
         return False
-    opened_after_newline = int(np.count_nonzero((data[:-1] == 0x0A) & (data[1:] == 0x7B)))
-    return opened_after_newline + 1 == block.lines
+    line_ends = np.flatnonzero(data == 0x0A)[:-1]  # the block ends with a newline
+    return bool(np.all(data[line_ends + 1] == 0x7B))
 
 
 class _Bad(Exception):

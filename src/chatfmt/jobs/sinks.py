@@ -44,27 +44,32 @@ class _Atomic(abc.ABC):
 class ParquetSink(_Atomic):
     """Row groups appended as batches arrive; the schema is the first batch's."""
 
-    def __init__(self, path: Path, compression: str = "snappy") -> None:
+    def __init__(self, path: Path, plain: tuple[str, ...] = (), compression: str = "snappy") -> None:
+        """`plain`: columns never dictionary-encoded (the prompts: all distinct, so trying costs a third
+        of the write, measured, for nothing)."""
         super().__init__(path)
+        self.plain = plain
         self.compression = compression
         self.writer: Any = None
         self.schema: Any = None
 
-    def write(self, table: Any) -> None:
+    def _open(self, schema: Any) -> None:
         import pyarrow.parquet as pq
 
+        dictionary = [name for name in schema.names if name not in self.plain]
+        self.schema = schema
+        self.writer = pq.ParquetWriter(self.temporary, schema, compression=self.compression, use_dictionary=dictionary)
+
+    def write(self, table: Any) -> None:
         if self.writer is None:
-            self.schema = table.schema
-            self.writer = pq.ParquetWriter(self.temporary, table.schema, compression=self.compression)
+            self._open(table.schema)
         elif table.schema != self.schema:
             table = table.cast(self.schema)
         self.writer.write_table(table)
 
     def commit_empty(self, schema: Any) -> None:
         if self.writer is None:
-            import pyarrow.parquet as pq
-
-            self.writer = pq.ParquetWriter(self.temporary, schema, compression=self.compression)
+            self._open(schema)
 
     def close(self) -> None:
         if self.writer is not None:

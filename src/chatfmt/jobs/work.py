@@ -13,6 +13,7 @@ from typing import Any
 import msgspec
 
 from ..batch_errors import RowFailure, render_each
+from ..columnar import generation_spans
 from .records import Checked, Reject, arrow_records, python_records
 from .sources import ArrowRows, RawLines
 
@@ -93,7 +94,7 @@ def _jsonl_output(checked: Checked, job: Job, template: Any) -> tuple[bytes, lis
         conversation = record[job.column]
         if job.spans:
             spans = template.render_spans(conversation, **job.options)
-            return spans.text, _spans(spans, job.spans)
+            return spans.text, generation_spans(spans, job.spans)
         return template.render(conversation, **job.options), None
 
     results = render_each(render, objects, "skip")
@@ -109,13 +110,6 @@ def _jsonl_output(checked: Checked, job: Job, template: Any) -> tuple[bytes, lis
         out.append(_encoder.encode(record))
     out.append(b"")
     return b"\n".join(out) if len(out) > 1 else b"", rejects, len(results)
-
-
-def _spans(rendered: Any, unit: str) -> list[dict[str, int]]:
-    text = rendered.text
-    if unit == "bytes":
-        return [{"start": len(text[:a].encode()), "end": len(text[:b].encode())} for a, b in rendered.generation]
-    return [{"start": a, "end": b} for a, b in rendered.generation]
 
 
 def process(batch: RawLines | ArrowRows, job: Job, template: Any) -> Result:
