@@ -204,3 +204,15 @@ def test_progress_bar_only_on_a_terminal(tmp_path: Path) -> None:
     terminal = Terminal()
     assert main(["format", "chatml", str(source), "-o", str(tmp_path / "b.jsonl")], stdout=io.StringIO(), stderr=terminal) == 0
     assert "in.jsonl" in terminal.getvalue() and "100%" in terminal.getvalue()
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_last_line_without_newline_and_lines_longer_than_a_block(tmp_path: Path, workers: str) -> None:
+    rows = records(9)
+    rows[4]["messages"] = [{"role": "user", "content": "long " * 400}]
+    source = tmp_path / "in.jsonl"
+    source.write_text("\n".join(json.dumps(row) for row in rows), encoding="utf-8")  # no final newline
+    code, out, err = run("chatml", str(source), "-o", str(tmp_path / "o.jsonl"), "--block-bytes", "300", "--workers", workers)
+    assert code == 0, err
+    template = chatfmt.get_template("chatml")
+    assert [r["text"] for r in read_output(tmp_path / "o.jsonl")] == [template.render(r["messages"]) for r in rows]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import dataclasses
 import json
 import multiprocessing
 import os
@@ -27,7 +28,7 @@ from ..cli_common import UsageError, parse_variables
 from ..errors import ChatfmtError
 from .records import lock_schema
 from .sinks import JsonlSink, ParquetSink, RejectsSink, output_format
-from .sources import BLOCK_BYTES, ArrowRows, RawLines, progress_total, read_batches
+from .sources import BLOCK_BYTES, ArrowRows, FileRange, RawLines, progress_total, read_batches
 from .work import Job, Result, process
 
 __all__ = ["add_arguments", "run"]
@@ -70,19 +71,21 @@ def _start_worker(job: Job) -> None:
     _worker_job, _worker_template = job, get_template(job.template)
 
 
-def _work(batch: RawLines | ArrowRows) -> Result:
+def _work(batch: RawLines | FileRange | ArrowRows) -> Result:
     assert _worker_job is not None
     return process(batch, _worker_job, _worker_template)
 
 
-def _results(batches: Iterator[RawLines | ArrowRows], job: Job, template: Any, workers: int) -> Iterator[tuple[Any, Result]]:
+def _results(
+    batches: Iterator[RawLines | FileRange | ArrowRows], job: Job, template: Any, workers: int
+) -> Iterator[tuple[Any, Result]]:
     """(batch, result) in input order; the first batch renders here so that it can fix the schema."""
     first = next(batches, None)
     if first is None:
         return
     result = process(first, job, template)
     yield first, result
-    if job.output_format == "parquet" and isinstance(first, RawLines) and result.schema is not None:
+    if job.output_format == "parquet" and not isinstance(first, ArrowRows) and result.schema is not None:
         job = Job(**{**job.__dict__, "schema": lock_schema(result.schema, job.column)})
     if workers <= 1:
         for batch in batches:
@@ -166,7 +169,11 @@ def _run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     started = time.perf_counter()
     records = written = blank = 0
     try:
-        for batch, result in _results(read_batches(source, args.block_bytes), job, template, args.workers):
+        batches = read_batches(source, args.block_bytes, ranges=args.workers > 1)
+        line_base = 0  # lines (or rows) in the batches before this one
+        for batch, result in _results(batches, job, template, args.workers):
+            result.rejects = [dataclasses.replace(reject, line=reject.line + line_base) for reject in result.rejects]
+            line_base += result.lines
             if result.rejects and args.on_error == "fail":
                 first = result.rejects[0]
                 stderr.write(f"chatfmt: error: {source}:{first.line}: {first.reason}\n")

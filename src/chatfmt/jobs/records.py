@@ -101,7 +101,7 @@ def python_records(block: RawLines, column: str) -> Checked:
     """Every line decoded and checked with msgspec: good records as Python objects."""
     checked = Checked(lines=[], objects=[], raw=[])
     for offset, raw in enumerate(_split(block)):
-        number = block.first_line + offset
+        number = 1 + offset
         if not raw.strip():
             checked.blank += 1
             continue
@@ -172,7 +172,7 @@ def arrow_records(block: RawLines, column: str, schema: Any) -> Checked:
         except pa.ArrowInvalid:
             table = None
         if table is not None and table.num_rows == block.lines and conversation_typed(table, column):
-            return Checked(lines=list(range(block.first_line, block.first_line + block.lines)), table=table, block=block.data)
+            return Checked(lines=list(range(1, 1 + block.lines)), table=table, block=block.data)
     checked = python_records(block, column)
     raws = checked.raw or []
     checked.objects = None
@@ -193,7 +193,7 @@ def arrow_records(block: RawLines, column: str, schema: Any) -> Checked:
             keep.append(index)
         table = _table_or_none([raws[i] for i in keep], schema)
         if table is None:  # the rows fit one by one but not together (inferred types disagree)
-            raise ValueError(f"lines {block.first_line}-{block.first_line + block.lines - 1}: the rows' types disagree")
+            raise ValueError("the rows of a batch fit the columns one by one but not together: their types disagree")
     checked.rejects.sort(key=lambda reject: reject.line)
     checked.lines = [checked.lines[i] for i in keep]
     checked.raw = [raws[i] for i in keep]

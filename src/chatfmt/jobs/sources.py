@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import gzip
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-__all__ = ["ArrowRows", "RawLines", "input_format", "open_binary", "progress_total", "read_batches"]
+__all__ = ["ArrowRows", "FileRange", "RawLines", "input_format", "open_binary", "progress_total", "read_batches"]
 
 BLOCK_BYTES = 8 << 20  # measured: Arrow's JSON reader is fastest around 8 MB blocks on one core
 PARQUET_ROWS = 4096
@@ -16,21 +17,47 @@ PARQUET_ROWS = 4096
 
 @dataclass(frozen=True)
 class RawLines:
-    """Whole lines of JSONL (ending with a newline); `first_line` is the 1-based number of the first."""
+    """Whole lines of JSONL, ending with a newline. Line numbers inside a batch count from 1; the
+    command adds the lines of the batches before it (so workers need not know where a batch sits)."""
 
     data: bytes
-    first_line: int
-    lines: int
     done: int = 0  # bytes of the input file read so far (compressed bytes for .gz and .zst)
+
+    @functools.cached_property
+    def lines(self) -> int:
+        return self.data.count(b"\n")
+
+
+@dataclass(frozen=True)
+class FileRange:
+    """Bytes start:end of an uncompressed JSONL file, cut at line ends: the worker reads them itself,
+    so the command process only finds the cuts."""
+
+    path: str
+    start: int
+    end: int
+
+    @property
+    def done(self) -> int:
+        return self.end
+
+    def load(self) -> RawLines:
+        with open(self.path, "rb") as file:
+            file.seek(self.start)
+            data = file.read(self.end - self.start)
+        return RawLines(data if data.endswith(b"\n") else data + b"\n", self.end)
 
 
 @dataclass(frozen=True)
 class ArrowRows:
-    """Rows of a Parquet input; `first_line` is the 1-based number of the first row."""
+    """Rows of a Parquet input; rows count from 1 inside a batch, as lines do."""
 
     table: Any
-    first_line: int
     done: int = 0  # rows read so far
+
+    @property
+    def lines(self) -> int:
+        return int(self.table.num_rows)
 
 
 def input_format(path: Path) -> str:
@@ -68,7 +95,6 @@ def progress_total(path: Path) -> tuple[int, str]:
 
 def _jsonl_blocks(stream: BinaryIO, raw: BinaryIO, block_bytes: int) -> Iterator[RawLines]:
     carry = b""
-    line = 1
     while True:
         chunk = stream.read(block_bytes)
         if not chunk:
@@ -79,24 +105,45 @@ def _jsonl_blocks(stream: BinaryIO, raw: BinaryIO, block_bytes: int) -> Iterator
             continue
         block = b"".join((carry, memoryview(chunk)[:cut])) if carry or cut < len(chunk) else chunk
         carry = chunk[cut:]
-        count = block.count(b"\n")
-        yield RawLines(block, line, count, raw.tell())
-        line += count
+        yield RawLines(block, raw.tell())
     if carry:
-        yield RawLines(carry + b"\n", line, 1, raw.tell())
+        yield RawLines(carry + b"\n", raw.tell())
 
 
-def read_batches(path: Path, block_bytes: int = BLOCK_BYTES) -> Iterator[RawLines | ArrowRows]:
-    """The input's batches, in order."""
+def _file_ranges(path: Path, block_bytes: int) -> Iterator[FileRange]:
+    """Cuts of about `block_bytes` at line ends, found by reading only around each cut."""
+    size = path.stat().st_size
+    with open(path, "rb") as file:
+        start = 0
+        while start < size:
+            end = min(start + block_bytes, size)
+            file.seek(end)
+            while end < size:
+                piece = file.read(1 << 16)
+                at = piece.find(b"\n")
+                if at >= 0:
+                    end += at + 1
+                    break
+                end += len(piece)
+            yield FileRange(str(path), start, end)
+            start = end
+
+
+def read_batches(path: Path, block_bytes: int = BLOCK_BYTES, ranges: bool = False) -> Iterator[RawLines | FileRange | ArrowRows]:
+    """The input's batches, in order. With `ranges`, an uncompressed JSONL file comes as FileRanges
+    (for worker processes, which then read the bytes themselves)."""
     if input_format(path) == "parquet":
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        line = 1
+        done = 0
         with pq.ParquetFile(path) as parquet:
             for batch in parquet.iter_batches(batch_size=PARQUET_ROWS, use_threads=False):
-                yield ArrowRows(pa.Table.from_batches([batch]), line, line - 1 + batch.num_rows)
-                line += batch.num_rows
+                done += batch.num_rows
+                yield ArrowRows(pa.Table.from_batches([batch]), done)
+        return
+    if ranges and not path.name.lower().endswith((".gz", ".zst")):
+        yield from _file_ranges(path, block_bytes)
         return
     stream, raw = open_binary(path)
     with raw, stream:

@@ -15,7 +15,7 @@ import msgspec
 from ..batch_errors import RowFailure, render_each
 from ..columnar import generation_spans
 from .records import Checked, Reject, arrow_records, python_records
-from .sources import ArrowRows, RawLines
+from .sources import ArrowRows, FileRange, RawLines
 
 __all__ = ["Job", "Result", "process"]
 
@@ -41,6 +41,7 @@ class Result:
     payload: Any  # a pyarrow Table (Parquet output) or bytes (JSONL output); None when no row survived
     records: int  # records read (non-blank lines, or Parquet rows)
     written: int
+    lines: int  # lines (or rows) in the batch: reject line numbers count from 1 within it
     rejects: list[Reject] = field(default_factory=list)
     blank: int = 0
     schema: Any = None  # the table's schema before the prompt column (to lock it after the first batch)
@@ -52,7 +53,7 @@ def _reason(failure: RowFailure) -> str:
 
 def _checked(batch: RawLines | ArrowRows, job: Job) -> Checked:
     if isinstance(batch, ArrowRows):
-        lines = list(range(batch.first_line, batch.first_line + batch.table.num_rows))
+        lines = list(range(1, 1 + batch.table.num_rows))
         if job.output_format == "parquet":
             return Checked(lines=lines, table=batch.table)
         return Checked(lines=lines, objects=batch.table.to_pylist())
@@ -112,16 +113,18 @@ def _jsonl_output(checked: Checked, job: Job, template: Any) -> tuple[bytes, lis
     return b"\n".join(out) if len(out) > 1 else b"", rejects, len(results)
 
 
-def process(batch: RawLines | ArrowRows, job: Job, template: Any) -> Result:
+def process(batch: RawLines | FileRange | ArrowRows, job: Job, template: Any) -> Result:
     """Render one batch; the rejects come out sorted by line."""
+    if isinstance(batch, FileRange):
+        batch = batch.load()
     checked = _checked(batch, job)
     records = len(checked.lines) + len(checked.rejects)
     if job.output_format == "parquet":
         if checked.table is None:
-            return Result(None, records, 0, checked.rejects, checked.blank)
+            return Result(None, records, 0, batch.lines, checked.rejects, checked.blank)
         schema = checked.table.schema
         table, rejects = _arrow_output(checked, job, template)
-        result = Result(table, records, table.num_rows, sorted(checked.rejects + rejects, key=lambda r: r.line), checked.blank, schema)
-        return result
+        rejected = sorted(checked.rejects + rejects, key=lambda r: r.line)
+        return Result(table, records, table.num_rows, batch.lines, rejected, checked.blank, schema)
     payload, rejects, written = _jsonl_output(checked, job, template)
-    return Result(payload, records, written, sorted(checked.rejects + rejects, key=lambda r: r.line), checked.blank)
+    return Result(payload, records, written, batch.lines, sorted(checked.rejects + rejects, key=lambda r: r.line), checked.blank)
