@@ -159,6 +159,13 @@ def test_skip_writes_each_bad_record_with_its_line_and_reason(tmp_path: Path, ou
     assert [r["text"] for r in read_output(target)] == [template.render(r["messages"]) for r in kept]
 
 
+def test_a_first_batch_with_no_good_record_does_not_fix_the_columns(tmp_path: Path) -> None:
+    source = write_jsonl(tmp_path / "in.jsonl", [{"id": 0, "messages": []}] * 3 + records(6))
+    code, out, err = run("chatml", str(source), "-o", str(tmp_path / "o.parquet"), "--on-error", "skip", "--block-bytes", "100", "--json")
+    assert code == 0, err
+    assert json.loads(out)["rejected"] == 3 and pq.read_table(tmp_path / "o.parquet")["id"].to_pylist() == list(range(6))
+
+
 def test_blank_lines_are_not_records(tmp_path: Path) -> None:
     source = write_jsonl(tmp_path / "in.jsonl", records(5), {2: "", 4: "   \t"})
     code, out, err = run("chatml", str(source), "-o", str(tmp_path / "o.parquet"), "--json")
@@ -182,8 +189,9 @@ def test_workers_keep_the_order(tmp_path: Path) -> None:
 
 def test_usage_errors(tmp_path: Path) -> None:
     source = write_jsonl(tmp_path / "in.jsonl", [{"id": 1, "messages": CONVERSATIONS[1], "text": "already"}])
-    code, _, err = run("chatml", str(source), "-o", str(tmp_path / "o.parquet"))
-    assert code == 2 and "already has a column 'text'" in err
+    for output in ("o.parquet", "o.jsonl"):
+        code, _, err = run("chatml", str(source), "-o", str(tmp_path / output))
+        assert code == 2 and "already has a column 'text'" in err
     code, _, err = run("chatml", str(tmp_path / "missing.jsonl"), "-o", str(tmp_path / "o.parquet"))
     assert code == 2 and "no such file" in err
     code, _, err = run("chatml", str(source), "-o", str(tmp_path / "o.parquet"), "--set", "add_generation_prompt=true")

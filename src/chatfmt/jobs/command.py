@@ -79,14 +79,17 @@ def _work(batch: RawLines | FileRange | ArrowRows) -> Result:
 def _results(
     batches: Iterator[RawLines | FileRange | ArrowRows], job: Job, template: Any, workers: int
 ) -> Iterator[tuple[Any, Result]]:
-    """(batch, result) in input order; the first batch renders here so that it can fix the schema."""
-    first = next(batches, None)
-    if first is None:
-        return
-    result = process(first, job, template)
-    yield first, result
-    if job.output_format == "parquet" and not isinstance(first, ArrowRows) and result.schema is not None:
-        job = Job(**{**job.__dict__, "schema": lock_schema(result.schema, job.column)})
+    """(batch, result) in input order. For Parquet from JSONL, batches render here until one with a
+    written row fixes the output's columns (its schema), which every later batch then follows."""
+    needs_schema = job.output_format == "parquet"
+    for batch in batches:
+        result = process(batch, job, template)
+        yield batch, result
+        if isinstance(batch, ArrowRows) or not needs_schema:
+            break
+        if result.schema is not None and result.written:  # rows that rendered: their columns are real
+            job = dataclasses.replace(job, schema=lock_schema(result.schema, job.column))
+            break
     if workers <= 1:
         for batch in batches:
             yield batch, process(batch, job, template)
@@ -171,6 +174,7 @@ def _run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     try:
         batches = read_batches(source, args.block_bytes, ranges=args.workers > 1)
         line_base = 0  # lines (or rows) in the batches before this one
+        empty_schema = None
         for batch, result in _results(batches, job, template, args.workers):
             result.rejects = [dataclasses.replace(reject, line=reject.line + line_base) for reject in result.rejects]
             line_base += result.lines
@@ -181,8 +185,10 @@ def _run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
                 rejects.discard()
                 return EXIT_BAD_RECORD
             _check_columns(result, job)
-            if result.payload is not None:
+            if result.payload is not None and result.written:
                 sink.write(result.payload)
+            elif result.schema is not None and empty_schema is None:
+                empty_schema = result.payload.schema  # the columns of an output with no row at all
             rejects.write(result.rejects)
             records += result.records
             written += result.written
@@ -191,7 +197,7 @@ def _run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         if records != written + rejects.count:
             raise RuntimeError(f"{records} records in but {written} written and {rejects.count} rejected")
         if isinstance(sink, ParquetSink) and sink.writer is None:
-            sink.commit_empty(_empty_schema(job))
+            sink.commit_empty(empty_schema or _empty_schema(job))
         sink.commit()
         rejects.commit()
     except BaseException:

@@ -116,16 +116,27 @@ def python_records(block: RawLines, column: str) -> Checked:
     return checked
 
 
-def _read_json(data: bytes, schema: Any) -> Any:
+def _read_json(data: bytes, schema: Any, free: str | None = None) -> Any:
+    """`data` in `schema` (None: inferred); the column `free` is inferred per batch even then (the
+    conversation, when it is not written, may gain message fields such as tool_calls later on)."""
+    import pyarrow as pa
     import pyarrow.json as pj
 
-    return pj.read_json(
+    explicit, behaviour = schema, "error"
+    if schema is None:
+        behaviour = "infer"
+    elif free is not None and free in schema.names:
+        explicit, behaviour = schema.remove(schema.get_field_index(free)), "infer"
+    table = pj.read_json(
         io.BytesIO(data),
         read_options=pj.ReadOptions(use_threads=False, block_size=max(len(data) + 1, 1 << 16)),
-        parse_options=pj.ParseOptions(
-            explicit_schema=schema, unexpected_field_behavior="infer" if schema is None else "error"
-        ),
+        parse_options=pj.ParseOptions(explicit_schema=explicit, unexpected_field_behavior=behaviour),
     )
+    if schema is not None:
+        extra = [name for name in table.column_names if name not in schema.names]
+        if extra:
+            raise pa.ArrowInvalid(f"fields that the first rows did not have: {', '.join(map(repr, extra))}")
+    return table
 
 
 def conversation_typed(table: Any, column: str) -> bool:
@@ -162,15 +173,20 @@ def lock_schema(schema: Any, column: str) -> Any:
     return schema.set(index, schema.field(index).with_type(pa.list_(t.value_field.with_type(pa.struct(fields)))))
 
 
-def arrow_records(block: RawLines, column: str, schema: Any) -> Checked:
-    """The block as an Arrow table in `schema` (None: inferred), bad lines rejected with their reason."""
+def arrow_records(block: RawLines, column: str, schema: Any, free: str | None = None) -> Checked:
+    """The block as an Arrow table in `schema` (None: inferred; `free`: see `_read_json`), bad lines rejected with their reason."""
     import pyarrow as pa
 
     if _every_line_opens_an_object(block):
         try:
-            table = _read_json(block.data, schema)
+            table = _read_json(block.data, schema)  # every column as in the first rows: the fastest read
         except pa.ArrowInvalid:
             table = None
+        if table is None and schema is not None and free is not None:
+            try:
+                table = _read_json(block.data, schema, free)
+            except pa.ArrowInvalid:
+                pass
         if table is not None and table.num_rows == block.lines and conversation_typed(table, column):
             return Checked(lines=list(range(1, 1 + block.lines)), table=table, block=block.data)
     checked = python_records(block, column)
@@ -180,18 +196,18 @@ def arrow_records(block: RawLines, column: str, schema: Any) -> Checked:
         checked.table = None if schema is None else schema.empty_table()
         return checked
     keep = list(range(len(raws)))
-    table = _table_or_none(raws, schema)
+    table = _table_or_none(raws, schema, free)
     if table is None:  # some good records do not fit the schema: find them one by one
         keep = []
         for index, raw in enumerate(raws):
             try:
-                _read_json(raw, schema)
+                _read_json(raw, schema, free)
             except pa.ArrowInvalid as exc:
                 reason = f"does not fit the output's columns (set by the first rows): {exc}"
                 checked.rejects.append(Reject(checked.lines[index], reason, raw.decode("utf-8", "backslashreplace")))
                 continue
             keep.append(index)
-        table = _table_or_none([raws[i] for i in keep], schema)
+        table = _table_or_none([raws[i] for i in keep], schema, free)
         if table is None:  # the rows fit one by one but not together (inferred types disagree)
             raise ValueError("the rows of a batch fit the columns one by one but not together: their types disagree")
     checked.rejects.sort(key=lambda reject: reject.line)
@@ -201,10 +217,10 @@ def arrow_records(block: RawLines, column: str, schema: Any) -> Checked:
     return checked
 
 
-def _table_or_none(raws: list[bytes], schema: Any) -> Any:
+def _table_or_none(raws: list[bytes], schema: Any, free: str | None) -> Any:
     import pyarrow as pa
 
     try:
-        return _read_json(b"\n".join(raws) + b"\n", schema)
+        return _read_json(b"\n".join(raws) + b"\n", schema, free)
     except pa.ArrowInvalid:
         return None

@@ -13,6 +13,7 @@ from typing import Any
 import msgspec
 
 from ..batch_errors import RowFailure, render_each
+from ..cli_common import UsageError
 from ..columnar import generation_spans
 from .records import Checked, Reject, arrow_records, python_records
 from .sources import ArrowRows, FileRange, RawLines
@@ -58,7 +59,7 @@ def _checked(batch: RawLines | ArrowRows, job: Job) -> Checked:
             return Checked(lines=lines, table=batch.table)
         return Checked(lines=lines, objects=batch.table.to_pylist())
     if job.output_format == "parquet":
-        return arrow_records(batch, job.column, job.schema)
+        return arrow_records(batch, job.column, job.schema, None if job.keep_conversation else job.column)
     return python_records(batch, job.column)
 
 
@@ -101,8 +102,11 @@ def _jsonl_output(checked: Checked, job: Job, template: Any) -> tuple[bytes, lis
     results = render_each(render, objects, "skip")
     rejects = [Reject(checked.lines[f.row], _reason(f), _record_text(checked, f.row)) for f in results.failures]
     out = []
+    replaces = job.output == job.column and not job.keep_conversation
     for row, (text, spans) in zip(results.rows, results):
         record = dict(objects[row])
+        if not replaces and job.output in record:
+            raise UsageError(f"the input already has a column {job.output!r}; choose another with --output-column")
         if not job.keep_conversation:
             del record[job.column]
         record[job.output] = text
