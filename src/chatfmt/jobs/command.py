@@ -47,6 +47,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--spans", choices=("chars", "bytes"), help="also write TEXT_spans: the generation spans of each prompt")
     parser.add_argument("--on-error", choices=("fail", "skip"), default="fail",
                         help="fail: stop at the first bad record (default); skip: write bad records to OUTPUT.rejects.jsonl")
+    parser.add_argument("--compression", default="snappy", choices=("snappy", "zstd", "lz4", "gzip", "none"),
+                        help="Parquet compression (default snappy; none writes fastest, zstd smallest)")
     parser.add_argument("--workers", type=int, default=1, help="render in N processes, keeping the order (default 1)")
     parser.add_argument("--block-bytes", type=int, default=BLOCK_BYTES, help=argparse.SUPPRESS)  # tests: many small batches
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
@@ -166,13 +168,13 @@ def _run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     template = get_template(args.name)
     job = Job(args.name, args.column, args.output_column, output_format(target), options, args.keep_conversation, args.spans)
     plain = (args.output_column, f"{args.output_column}_spans")
-    sink = ParquetSink(target, plain) if job.output_format == "parquet" else JsonlSink(target)
+    sink = ParquetSink(target, plain, args.compression) if job.output_format == "parquet" else JsonlSink(target)
     rejects = RejectsSink(target)
     progress = _Progress(source, stderr, args.quiet)
     started = time.perf_counter()
     records = written = blank = 0
     try:
-        batches = read_batches(source, args.block_bytes, ranges=args.workers > 1)
+        batches = read_batches(source, args.block_bytes)
         line_base = 0  # lines (or rows) in the batches before this one
         empty_schema = None
         for batch, result in _results(batches, job, template, args.workers):

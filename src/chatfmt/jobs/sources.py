@@ -129,9 +129,9 @@ def _file_ranges(path: Path, block_bytes: int) -> Iterator[FileRange]:
             start = end
 
 
-def read_batches(path: Path, block_bytes: int = BLOCK_BYTES, ranges: bool = False) -> Iterator[RawLines | FileRange | ArrowRows]:
-    """The input's batches, in order. With `ranges`, an uncompressed JSONL file comes as FileRanges
-    (for worker processes, which then read the bytes themselves)."""
+def read_batches(path: Path, block_bytes: int = BLOCK_BYTES) -> Iterator[RawLines | FileRange | ArrowRows]:
+    """The input's batches, in order. An uncompressed JSONL file comes as FileRanges: each batch's bytes
+    are read once, by whoever renders it (a worker process, or this one), with no copy to join lines."""
     if input_format(path) == "parquet":
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -142,7 +142,7 @@ def read_batches(path: Path, block_bytes: int = BLOCK_BYTES, ranges: bool = Fals
                 done += batch.num_rows
                 yield ArrowRows(pa.Table.from_batches([batch]), done)
         return
-    if ranges and not path.name.lower().endswith((".gz", ".zst")):
+    if not path.name.lower().endswith((".gz", ".zst")):
         yield from _file_ranges(path, block_bytes)
         return
     stream, raw = open_binary(path)
