@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 import chatfmt
 from chatfmt import _fast, columnar
 from chatfmt.formats.definitions import FORMATS
-from fast_conftest_fixture import extensions_required
+from fast_conftest_fixture import extensions_required, fast_impl  # noqa: F401 - the fixture
 
 NAMES = sorted(FORMATS)
 FAILED = "failed"
@@ -223,22 +223,39 @@ def test_on_error_modes() -> None:
         template.render_arrow(pa.array(rows), on_error="ignore")
 
 
-@pytest.mark.parametrize("name", ["chatml", "llama-3", "mistral-v1"])
-def test_spans_in_chars_and_bytes(name: str) -> None:
+@pytest.mark.parametrize("name", NAMES)
+def test_spans_in_chars_and_bytes(name: str, path: str) -> None:
     template = chatfmt.get_template(name)
-    rows = SAMPLES[:4]
-    chars = template.render_arrow(pa.array(rows), spans=True, on_error="null")
-    raw = template.render_arrow(pa.array(rows), spans="bytes", on_error="null")
+    rows = SAMPLES + ODD_ROWS
+    if path == "kernel":
+        chars = template.render_arrow(pa.array(rows), spans=True, on_error="null", add_generation_prompt=True)
+        raw = template.render_arrow(pa.array(rows), spans="bytes", on_error="null", add_generation_prompt=True)
+    else:
+        chars, raw = (
+            columnar.render_arrow(
+                pa.array(rows),
+                render_row=lambda row: template.render(row, add_generation_prompt=True),
+                fmt=None,
+                special_tokens=template.special_tokens,
+                add_generation_prompt=True,
+                spans=lambda row: template.render_spans(row, add_generation_prompt=True),
+                span_unit=unit,
+                on_error="null",
+            )
+            for unit in ("chars", "bytes")
+        )
     assert chars.spans.type == pa.list_(pa.struct([("start", pa.int64()), ("end", pa.int64())]))
     for index, row in enumerate(rows):
-        if chars.text[index].as_py() is None:
-            continue
-        reference = template.render_spans(row)
         text = chars.text[index].as_py()
-        assert [(s["start"], s["end"]) for s in chars.spans[index].as_py()] == list(reference.generation)
+        if text is None:
+            assert chars.spans[index].as_py() is None and raw.spans[index].as_py() is None
+            continue
+        # The row as Arrow gives it back (absent struct fields are None), as render_arrow renders it.
+        reference = template.render_spans(pa.array(rows)[index].as_py(), add_generation_prompt=True)
+        assert [(s["start"], s["end"]) for s in chars.spans[index].as_py()] == list(reference.generation), index
         data = text.encode()
-        for (start, end), span in zip(reference.generation, raw.spans[index].as_py()):
-            assert data[span["start"] : span["end"]].decode() == text[start:end]
+        in_bytes = [(s["start"], s["end"]) for s in raw.spans[index].as_py()]
+        assert [data[a:b].decode() for a, b in in_bytes] == [text[a:b] for a, b in reference.generation], index
 
 
 def test_calls_the_format_does_not_cover_render_per_row() -> None:
@@ -282,4 +299,19 @@ def test_generated_rows_match_render(rows: list[Any], name: str, agp: bool) -> N
     column = pa.array(rows, type=pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())])))
     assert comparable(via_arrow(template, column, "kernel", add_generation_prompt=agp)) == comparable(
         expected(template, rows, add_generation_prompt=agp)
+    )
+
+
+def test_a_none_valued_declined_key_is_rendered_as_if_absent(fast_impl: Any) -> None:
+    """transformers drops None-valued keys, so both builders cover `tool_calls: None` (as the kernel does)."""
+    from oracle import hf_render
+
+    template = chatfmt.get_template("llama-3.1")
+    renderer = fast_impl.Renderer(FORMATS["llama-3.1"], template.special_tokens)
+    plain = [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}]
+    with_none = [plain[0], {**plain[1], "tool_calls": None}]
+    assert renderer.render(with_none, True) == renderer.render(plain, True) is not None
+    assert renderer.render_spans(with_none, True) == renderer.render_spans(plain, True)
+    assert template.render(with_none, add_generation_prompt=True) == hf_render(
+        template.source, with_none, dict(template.special_tokens), add_generation_prompt=True
     )

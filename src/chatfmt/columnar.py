@@ -18,8 +18,8 @@ dropped), because that is what the reference does.
 Spans (`spans=True`, or "chars" / "bytes"): per row, the generation spans as `list<struct<start: int64,
 end: int64>>`: what the model must learn to emit, as `Template.render_spans(row).generation` gives.
 "chars" (and True) count code points, i.e. Python string indices, which is what `tokenizers` reports
-as offsets for a str; "bytes" count UTF-8 bytes into the Arrow data (for byte-level tooling).
-They are computed per row with `render_spans` (correct, not at kernel speed).
+as offsets for a str; "bytes" count UTF-8 bytes into the Arrow data (for byte-level tooling). The
+kernel records them while it writes; rows rendered outside it get theirs from `render_spans`.
 """
 
 from __future__ import annotations
@@ -170,23 +170,9 @@ def _list_view_as_large_list(chunk: Any) -> Any:
     return pa.LargeListArray.from_arrays(pa.array(offsets, type=pa.int64()), values, mask=pa.array(nulls))
 
 
-def _render_chunk(chunk: Any, base: int, rows: _Rows, kernel: Any, add_generation_prompt: bool) -> Any:
+def _span_type() -> Any:
     pa = _pyarrow()
-    if pa.types.is_list_view(chunk.type) or pa.types.is_large_list_view(chunk.type):
-        chunk = _list_view_as_large_list(chunk)
-    plain = _plain_type(chunk.type)
-    if plain != chunk.type:
-        chunk = chunk.cast(plain)
-    if kernel is None or not _kernel_reads(plain):
-        texts = [rows.text(base + index, value) for index, value in enumerate(chunk.to_pylist())]
-        return pa.array(texts, type=pa.large_string())
-
-    def fallback(row: int, status: int) -> bytes | None:
-        text = rows.text(base + row, chunk[row].as_py())
-        return None if text is None else text.encode("utf-8")
-
-    offsets, data, validity, nulls = kernel.render(chunk, add_generation_prompt, fallback)
-    return pa.Array.from_buffers(pa.large_string(), len(chunk), [validity, offsets, data], null_count=nulls)
+    return pa.list_(pa.struct([("start", pa.int64()), ("end", pa.int64())]))
 
 
 def generation_spans(rendered: Any, unit: str) -> list[dict[str, int]]:
@@ -197,14 +183,54 @@ def generation_spans(rendered: Any, unit: str) -> list[dict[str, int]]:
     return [{"start": a, "end": b} for a, b in rendered.generation]
 
 
-def _span_rows(chunk: Any, base: int, spans_of: Callable[[Any], Any], unit: str, failed: set[int]) -> list[Any]:
-    return [
-        None if base + index in failed else generation_spans(spans_of(value), unit)
-        for index, value in enumerate(chunk.to_pylist())
-    ]
+class _SpanRows:
+    """Generation spans of rows rendered outside the kernel, with `render_spans`."""
+
+    def __init__(self, spans_of: Callable[[Any], Any], unit: str) -> None:
+        self.spans_of, self.unit = spans_of, unit
+
+    def of(self, value: Any, text: str | None) -> list[dict[str, int]] | None:
+        return None if text is None else generation_spans(self.spans_of(value), self.unit)
 
 
-SPAN_TYPE_FIELDS = (("start", "int64"), ("end", "int64"))
+def _render_chunk(
+    chunk: Any, base: int, rows: _Rows, kernel: Any, add_generation_prompt: bool, spans: _SpanRows | None
+) -> tuple[Any, Any]:
+    """(prompts, generation spans or None) of one chunk."""
+    pa = _pyarrow()
+    if pa.types.is_list_view(chunk.type) or pa.types.is_large_list_view(chunk.type):
+        chunk = _list_view_as_large_list(chunk)
+    plain = _plain_type(chunk.type)
+    if plain != chunk.type:
+        chunk = chunk.cast(plain)
+    if kernel is None or not _kernel_reads(plain):
+        values = chunk.to_pylist()
+        texts = [rows.text(base + index, value) for index, value in enumerate(values)]
+        span_lists = None if spans is None else pa.array([spans.of(v, t) for v, t in zip(values, texts)], type=_span_type())
+        return pa.array(texts, type=pa.large_string()), span_lists
+
+    def fallback(row: int, status: int) -> bytes | None:
+        text = rows.text(base + row, chunk[row].as_py())
+        return None if text is None else text.encode("utf-8")
+
+    unit = 0 if spans is None else 1 if spans.unit == "chars" else 2
+    offsets, data, validity, nulls, handed_back, span_buffers = kernel.render(chunk, add_generation_prompt, fallback, unit)
+    text = pa.Array.from_buffers(pa.large_string(), len(chunk), [validity, offsets, data], null_count=nulls)
+    if spans is None:
+        return text, None
+    span_offsets, starts, ends = span_buffers
+    count = len(starts) // 8
+    pairs = pa.StructArray.from_arrays(
+        [pa.Array.from_buffers(pa.int64(), count, [None, starts]), pa.Array.from_buffers(pa.int64(), count, [None, ends])],
+        names=["start", "end"],
+    )
+    span_lists = pa.ListArray.from_arrays(pa.Array.from_buffers(pa.int32(), len(chunk) + 1, [None, span_offsets]), pairs)
+    if handed_back:  # rows rendered outside the kernel: their spans come from render_spans
+        patched = span_lists.to_pylist()
+        for row in handed_back:
+            patched[row] = spans.of(chunk[row].as_py(), text[row].as_py())
+        span_lists = pa.array(patched, type=_span_type())
+    return text, span_lists
 
 
 def render_arrow(
@@ -227,20 +253,16 @@ def render_arrow(
     column = as_chunked(conversations)
     kernel = None if fmt is None else _kernel(fmt, tuple(sorted(special_tokens.items())))
     rows = _Rows(render_row, on_error)
-    texts, base = [], 0
+    span_rows = None if spans is None else _SpanRows(spans, span_unit)
+    texts, span_chunks, base = [], [], 0
     for chunk in column.chunks:
-        texts.append(_render_chunk(chunk, base, rows, kernel, add_generation_prompt))
+        chunk_text, chunk_spans = _render_chunk(chunk, base, rows, kernel, add_generation_prompt, span_rows)
+        texts.append(chunk_text)
+        span_chunks.append(chunk_spans)
         base += len(chunk)
     text = pa.chunked_array(texts, type=pa.large_string())
     failed = {f.row for f in rows.failures}
-    span_column = None
-    if spans is not None:
-        span_type = pa.list_(pa.struct([(name, getattr(pa, kind)()) for name, kind in SPAN_TYPE_FIELDS]))
-        span_chunks, base = [], 0
-        for chunk in column.chunks:
-            span_chunks.append(pa.array(_span_rows(chunk, base, spans, span_unit, failed), type=span_type))
-            base += len(chunk)
-        span_column = pa.chunked_array(span_chunks, type=span_type)
+    span_column = None if spans is None else pa.chunked_array(span_chunks, type=_span_type())
     kept = None
     if on_error == "skip" and failed:
         mask = pa.array([row not in failed for row in range(len(column))])

@@ -17,7 +17,7 @@ handed back and the output is allocated, copy.
 
 from libc.stdint cimport int32_t, int64_t, uint8_t, uintptr_t
 from libc.string cimport memcpy, memcmp
-from cpython.mem cimport PyMem_Free, PyMem_Malloc
+from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_RawFree, PyMem_RawRealloc
 
 from . import _plan
 from ._plan import Plan
@@ -86,6 +86,9 @@ cdef struct KTurn:
     bint is_user
     bint is_system
     bint skip_empty
+    bint generated
+    Py_ssize_t end_len  # the end-of-turn marker's length at the start of tail (a generation span ends after it)
+    Py_ssize_t last_end[2]  # the same for the last message's tail [without, with] the generation prompt
     Text role  # n = -1 for the generic turn
     Text head
     Text open_head
@@ -109,6 +112,50 @@ cdef struct Item:
     Text role
     Text content  # as printed (after the transform)
     Py_ssize_t raw_len  # the content's length before the transform (skip_empty tests it)
+
+
+# Generation spans of the rows rendered so far: byte offsets into each row's text, appended in order.
+cdef struct Spans:
+    int64_t* starts
+    int64_t* ends
+    Py_ssize_t count
+    Py_ssize_t cap
+    bint failed  # out of memory
+
+
+cdef void _push_span(Spans* sp, int64_t start, int64_t end) noexcept nogil:
+    cdef Py_ssize_t cap
+    cdef int64_t* starts
+    cdef int64_t* ends
+    if sp.count == sp.cap:
+        cap = sp.cap * 2 if sp.cap else 1024
+        starts = <int64_t*>PyMem_RawRealloc(sp.starts, cap * sizeof(int64_t))
+        if starts != NULL:
+            sp.starts = starts
+        ends = <int64_t*>PyMem_RawRealloc(sp.ends, cap * sizeof(int64_t))
+        if ends != NULL:
+            sp.ends = ends
+        if starts == NULL or ends == NULL:
+            sp.failed = True
+            return
+        sp.cap = cap
+    sp.starts[sp.count] = start
+    sp.ends[sp.count] = end
+    sp.count += 1
+
+
+cdef void _spans_in_chars(const char* text, Spans* sp, Py_ssize_t first) noexcept nogil:
+    """Byte offsets to code-point offsets for spans first..count of one row (ascending, as spans are)."""
+    cdef Py_ssize_t k, side, byte = 0, chars = 0
+    cdef int64_t* value
+    for k in range(first, sp.count):
+        for side in range(2):
+            value = &sp.starts[k] if side == 0 else &sp.ends[k]
+            while byte < value[0]:
+                if (<const unsigned char*>text)[byte] & 0xC0 != 0x80:
+                    chars += 1
+                byte += 1
+            value[0] = chars
 
 
 cdef inline bint _valid(const Col* c, int64_t i) noexcept nogil:
@@ -273,6 +320,10 @@ cdef class ArrowKernel:
         c.is_user = t.is_user
         c.is_system = t.is_system
         c.skip_empty = t.skip_empty
+        c.generated = t.generated
+        c.end_len = len(t.tail[:t.end_len].encode("utf-8"))
+        c.last_end[0] = len(t.last_nogen[:t.last_end_nogen].encode("utf-8"))
+        c.last_end[1] = len(t.last_gen[:t.last_end_gen].encode("utf-8"))
         if t.role is None:
             c.role.p = NULL
             c.role.n = -1
@@ -345,14 +396,16 @@ cdef class ArrowKernel:
             return _after_think(t)
         return t
 
-    cdef Py_ssize_t _emit(self, Item* items, Py_ssize_t n, bint agp, char* out) noexcept nogil:
-        """Write (or, with out NULL, measure) one scanned row; returns its byte length."""
+    cdef Py_ssize_t _emit(self, Item* items, Py_ssize_t n, bint agp, char* out, Spans* sp) noexcept nogil:
+        """Write (or, with out NULL, measure) one scanned row; returns its byte length. With `sp`, also
+        appends the row's generation spans (each generated turn's printed content and end marker)."""
         cdef Py_ssize_t pos = 0, i, first = 0
         cdef KTurn* turn
         cdef KTurn* st = &self._system
         cdef bint has_system = items[0].turn.is_system
         cdef bint any_system = False
         cdef bint opens, closes
+        cdef Text piece
         pos = _put(out, pos, self._start)
         if self._policy == SYS_LEAD and has_system:
             first = 1
@@ -385,19 +438,25 @@ cdef class ArrowKernel:
             if turn.interp:
                 pos = _put(out, pos, items[i].role)
                 pos = _put(out, pos, turn.role_tail)
-            pos = _put(out, pos, self._transformed(turn.transform, items[i].content))
+            piece = self._transformed(turn.transform, items[i].content)
+            if sp != NULL and turn.generated:
+                _push_span(sp, pos, pos + piece.n + (turn.last_end[agp] if i == n - 1 else turn.end_len))
+            pos = _put(out, pos, piece)
             if i == n - 1:  # the last message's tail ends the prompt
                 return _put(out, pos, turn.last[agp])
             pos = _put(out, pos, turn.close_tail if closes else turn.tail)
         return _put(out, pos, self._gen[agp])
 
-    def render(self, chunk, bint add_generation_prompt, fallback):
-        """Render one normalised chunk (see `chatfmt.columnar`); returns (offsets, data, validity, nulls).
+    def render(self, chunk, bint add_generation_prompt, fallback, int spans=0):
+        """Render one normalised chunk (see `chatfmt.columnar`); returns (offsets, data, validity, nulls,
+        handed_back, span_buffers).
 
         `chunk` is a (large_)list<struct<role, content, ...>> pyarrow array whose role and content are
         (large_)string. `fallback(row, status)` renders a handed-back row: UTF-8 bytes, or None for a null
         output. The buffers are pyarrow Buffers: int64 offsets, UTF-8 data, and a validity bitmap (None
-        when no output is null).
+        when no output is null). `handed_back` lists the rows `fallback` rendered. With `spans` 1 (code
+        points) or 2 (UTF-8 bytes), `span_buffers` is (int32 list offsets, int64 starts, int64 ends) of the
+        generation spans of the rows the kernel rendered (none for handed-back rows); else None.
         """
         import pyarrow as pa
 
@@ -430,12 +489,22 @@ cdef class ArrowKernel:
         cdef Py_ssize_t count
         cdef bint agp = add_generation_prompt
         cdef bint usable = self._usable
+        cdef Spans span_list
+        cdef Spans* sp = NULL
+        cdef int32_t* span_offsets = NULL
+        cdef Py_ssize_t first_span
+        span_list.starts = NULL
+        span_list.ends = NULL
+        span_list.count = 0
+        span_list.cap = 0
+        span_list.failed = False
+        span_buffers = None
         handed_back = {}
         try:
             with nogil:
                 for row in range(n):
                     status[row] = self._scan(&lists, &structs, &roles, &contents, declined, ndeclined, row, items, &count) if usable else S_FALLBACK
-                    offsets[row + 1] = self._emit(items, count, agp, NULL) if status[row] == S_OK else 0
+                    offsets[row + 1] = self._emit(items, count, agp, NULL, NULL) if status[row] == S_OK else 0
             for row in range(n):
                 if status[row] != S_OK:
                     text = fallback(row, status[row])
@@ -450,13 +519,31 @@ cdef class ArrowKernel:
                 offsets[row + 1] = total
             data_buf = pa.allocate_buffer(total)
             out = <char*><uintptr_t>data_buf.address if total else NULL
+            if spans:
+                span_offsets_buf = pa.allocate_buffer(4 * (n + 1))
+                span_offsets = <int32_t*><uintptr_t>span_offsets_buf.address
+                span_offsets[0] = 0
+                sp = &span_list
             with nogil:
                 for row in range(n):
                     if status[row] == S_OK:
                         self._scan(&lists, &structs, &roles, &contents, declined, ndeclined, row, items, &count)
-                        self._emit(items, count, agp, out + offsets[row])
+                        first_span = span_list.count
+                        self._emit(items, count, agp, out + offsets[row], sp)
+                        if spans == 1:
+                            _spans_in_chars(out + offsets[row], &span_list, first_span)
+                    if spans:
+                        span_offsets[row + 1] = span_list.count
+            if span_list.failed:
+                raise MemoryError()
+            if spans:
+                starts_buf = pa.py_buffer(bytes((<char*>span_list.starts)[:8 * span_list.count]) if span_list.count else b"")
+                ends_buf = pa.py_buffer(bytes((<char*>span_list.ends)[:8 * span_list.count]) if span_list.count else b"")
+                span_buffers = (span_offsets_buf, starts_buf, ends_buf)
         finally:
             PyMem_Free(items)
+            PyMem_RawFree(span_list.starts)
+            PyMem_RawFree(span_list.ends)
         for row, text in handed_back.items():
             if text is not None and len(<bytes>text):
                 memcpy(out + offsets[row], <const char*><bytes>text, len(<bytes>text))
@@ -464,7 +551,7 @@ cdef class ArrowKernel:
         if nulls:
             validity = pa.allocate_buffer((n + 7) // 8)
             _set_validity(<uint8_t*><uintptr_t>validity.address, n, handed_back)
-        return offsets_buf, data_buf, validity, nulls
+        return offsets_buf, data_buf, validity, nulls, list(handed_back), span_buffers
 
 
 cdef int64_t _widest(const Col* lists, int64_t n) noexcept nogil:
