@@ -2,7 +2,8 @@
 
 Memory stays flat: the input is read in blocks of about 8 MB, at most two batches per worker are in
 flight, and each batch is written as it comes back. With `--workers N` (N >= 2) the batches render in
-N processes while this one reads and writes, in input order.
+N processes (which read uncompressed input themselves, by byte range) while this one writes, in input
+order. Line numbers count from 1 inside each batch; this process adds the lines of the batches before.
 
 Every record is accounted for: records in = rows written + records rejected (checked; blank lines are
 not records). `--on-error fail` (the default) stops at the first bad record with FILE:LINE and the

@@ -2,13 +2,15 @@
 
 A record is a non-blank line. It is bad when it is not JSON, not an object, has no conversation field,
 or its conversation fails `chatfmt.messages.validate_conversation` (which names message and field);
-for Parquet output, also when it does not fit the output schema fixed by the first rows. A bad record
-becomes a `Reject` with its line number and reason; it is never dropped or altered silently.
+for Parquet output, also when its other columns do not fit the types fixed by the first rows (the
+conversation's own type may change, unless it is written too). A bad record becomes a `Reject` with
+its line number and reason; it is never dropped or altered silently.
 
-The fast path reads a whole block with `pyarrow.json` (about 2x msgspec into Python objects, measured)
-and keeps it only when the block has no blank line, parses, gives one row per line and types the
-conversation column as list<struct<role: string, content: string, ...>>. Anything else re-reads the
-block line by line with msgspec to find and name the bad lines.
+The fast path reads a whole block with `pyarrow.json` (500-600 MB/s on one core with the columns
+known, about 2x msgspec into Python objects, measured) and keeps it only when every line starts with
+"{" (so none is blank), the block parses, gives one row per line and types the conversation column as
+list<struct<role: string, content: string, ...>>. Anything else re-reads the block line by line with
+msgspec to find and name the bad lines.
 """
 
 from __future__ import annotations
