@@ -224,3 +224,17 @@ def test_a_last_line_without_newline_and_lines_longer_than_a_block(tmp_path: Pat
     assert code == 0, err
     template = chatfmt.get_template("chatml")
     assert [r["text"] for r in read_output(tmp_path / "o.jsonl")] == [template.render(r["messages"]) for r in rows]
+
+
+@pytest.mark.parametrize("output", ["o.parquet", "o.jsonl"])
+def test_spans_in_bytes(tmp_path: Path, output: str) -> None:
+    rows = records(8)
+    source = write_jsonl(tmp_path / "in.jsonl", rows)
+    code, _, err = run("llama-3", str(source), "-o", str(tmp_path / output), "--spans", "bytes")
+    assert code == 0, err
+    template = chatfmt.get_template("llama-3")
+    for row, out in zip(rows, read_output(tmp_path / output)):
+        reference = template.render_spans(row["messages"])
+        data = out["text"].encode()
+        pieces = [data[span["start"] : span["end"]].decode() for span in out["text_spans"]]
+        assert pieces == [reference.text[a:b] for a, b in reference.generation]
