@@ -97,8 +97,9 @@ def _results(
         for batch in batches:
             yield batch, process(batch, job, template)
         return
-    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-    with ProcessPoolExecutor(workers, multiprocessing.get_context(method), initializer=_start_worker, initargs=(job,)) as pool:
+    # spawn: fresh interpreters, safe whatever threads this process runs, on every platform.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, context, initializer=_start_worker, initargs=(job,)) as pool:
         pending: collections.deque[tuple[Any, Future[Result]]] = collections.deque()
         for batch in batches:
             pending.append((batch, pool.submit(_work, batch)))
