@@ -6,7 +6,8 @@ pinned with `taskset -c 0`; `--workers 2` runs unpinned on the machine's two cor
 
     python benchmarks/format_job.py [--mb 1000] [--dir /tmp/chatfmt-bench] [--user-script-mb 100] [--keep]
 
-Runs: `chatfmt format chatml IN.jsonl -o OUT.parquet` with --workers 1 (one core) and 2 (two cores);
+Runs: `chatfmt format chatml IN.jsonl -o OUT.parquet` with --workers 1 (one core) and 2 (two cores),
+snappy (the default) and uncompressed (with workers, this process's Parquet writing is the serial part);
 the hand-written msgspec + render_batch + pyarrow pipeline (one core); the typical user script,
 datasets.map + apply_chat_template (one core, on the first --user-script-mb MB only: it is slow).
 The prompts of chatfmt and of the hand-written pipeline are checked equal, row by row.
@@ -82,6 +83,10 @@ def main(argv: list[str] | None = None) -> int:
         "chatfmt format --workers 1 (2 cores)": (timed([*chatfmt, "-o", str(args.dir / "w1b.parquet")], pin=False), size, rows),
         "chatfmt format --workers 2 (2 cores)": (
             timed([*chatfmt, "-o", str(args.dir / "w2.parquet"), "--workers", "2"], pin=False), size, rows),
+        "chatfmt format --compression none --workers 1 (2 cores)": (
+            timed([*chatfmt, "-o", str(args.dir / "n1.parquet"), "--compression", "none"], pin=False), size, rows),
+        "chatfmt format --compression none --workers 2 (2 cores)": (
+            timed([*chatfmt, "-o", str(args.dir / "n2.parquet"), "--compression", "none", "--workers", "2"], pin=False), size, rows),
         "hand-written msgspec + render_batch + pyarrow (1 core)": (
             timed([python, str(HERE / "baselines.py"), "handwritten", str(big), str(args.dir / "hand.parquet")], pin=True), size, rows),
         "datasets.map + apply_chat_template (1 core)": (
@@ -99,13 +104,17 @@ def main(argv: list[str] | None = None) -> int:
     hand = rates["hand-written msgspec + render_batch + pyarrow (1 core)"]
     user = rates["datasets.map + apply_chat_template (1 core)"]
     scale = rates["chatfmt format --workers 2 (2 cores)"] / rates["chatfmt format --workers 1 (2 cores)"]
+    scale_none = (
+        rates["chatfmt format --compression none --workers 2 (2 cores)"]
+        / rates["chatfmt format --compression none --workers 1 (2 cores)"]
+    )
     peak = max(r["rss_mb"] for name, (r, _, _) in runs.items() if name.startswith("chatfmt"))
     cpu_rate = {name: mb / r["cpu"] for name, (r, mb, _) in runs.items()}
     cpu_one = cpu_rate["chatfmt format, 1 worker (1 core)"]
     cpu_hand = cpu_rate["hand-written msgspec + render_batch + pyarrow (1 core)"]
     print(f"\nchatfmt vs hand-written: {one / hand:.1f}x (wall), {cpu_one / cpu_hand:.1f}x (CPU); vs the user script: "
           f"{one / user:.1f}x (wall), {cpu_one / cpu_rate['datasets.map + apply_chat_template (1 core)']:.1f}x (CPU); "
-          f"--workers 2 vs 1: {scale:.2f}x (wall); chatfmt peak RSS {peak:.0f} MB")
+          f"--workers 2 vs 1: {scale:.2f}x (wall; {scale_none:.2f}x uncompressed); chatfmt peak RSS {peak:.0f} MB")
     print(f"load average when done: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     checks = [("one core >= 150 MB/s", one >= 150), ("vs hand-written >= 3x", one / hand >= 3),
               ("peak RSS < 500 MB", peak < 500), ("--workers 2 >= 1.6x", scale >= 1.6)]
