@@ -48,6 +48,7 @@ class Checked:
     blank: int = 0
     raw: list[bytes] | None = None  # the good records' lines, when known
     block: bytes | None = None  # or the block they are the lines of, one record per line
+    span: int = 0  # lines (or rows) in the batch, blank ones included
 
     def raw_line(self, index: int) -> str | None:
         """Good record `index` as read, or None when it was not read as a line (Parquet input)."""
@@ -56,16 +57,16 @@ class Checked:
         return None if self.raw is None else self.raw[index].decode("utf-8", "backslashreplace")
 
 
-def _every_line_opens_an_object(block: RawLines) -> bool:
-    """Whether every line starts with "{": then none is blank (Arrow skips blank lines, so its rows
-    would no longer match the lines one to one). One scan, no regex."""
-    import numpy as np  # vectorised: several times the speed of bytes.count
+def _object_lines(block: RawLines) -> int | None:
+    """The number of lines when every one starts with "{" (so none is blank: Arrow skips blank lines,
+    and its rows would no longer match the lines one to one), else None. Vectorised, no regex."""
+    import numpy as np
 
     data = np.frombuffer(block.data, dtype=np.uint8)
     if data.size == 0 or data[0] != 0x7B:
-        return False
-    line_ends = np.flatnonzero(data == 0x0A)[:-1]  # the block ends with a newline
-    return bool(np.all(data[line_ends + 1] == 0x7B))
+        return None
+    line_ends = np.flatnonzero(data == 0x0A)  # the block ends with a newline
+    return int(line_ends.size) if bool(np.all(data[line_ends[:-1] + 1] == 0x7B)) else None
 
 
 class _Bad(Exception):
@@ -101,8 +102,9 @@ def _split(block: RawLines) -> list[bytes]:
 
 def python_records(block: RawLines, column: str) -> Checked:
     """Every line decoded and checked with msgspec: good records as Python objects."""
-    checked = Checked(lines=[], objects=[], raw=[])
-    for offset, raw in enumerate(_split(block)):
+    lines = _split(block)
+    checked = Checked(lines=[], objects=[], raw=[], span=len(lines))
+    for offset, raw in enumerate(lines):
         number = 1 + offset
         if not raw.strip():
             checked.blank += 1
@@ -179,7 +181,8 @@ def arrow_records(block: RawLines, column: str, schema: Any, free: str | None = 
     """The block as an Arrow table in `schema` (None: inferred; `free`: see `_read_json`), bad lines rejected with their reason."""
     import pyarrow as pa
 
-    if _every_line_opens_an_object(block):
+    lines = _object_lines(block)
+    if lines is not None:
         try:
             table = _read_json(block.data, schema)  # every column as in the first rows: the fastest read
         except pa.ArrowInvalid:
@@ -189,8 +192,8 @@ def arrow_records(block: RawLines, column: str, schema: Any, free: str | None = 
                 table = _read_json(block.data, schema, free)
             except pa.ArrowInvalid:
                 pass
-        if table is not None and table.num_rows == block.lines and conversation_typed(table, column):
-            return Checked(lines=list(range(1, 1 + block.lines)), table=table, block=block.data)
+        if table is not None and table.num_rows == lines and conversation_typed(table, column):
+            return Checked(lines=list(range(1, 1 + lines)), table=table, block=block.data, span=lines)
     checked = python_records(block, column)
     raws = checked.raw or []
     checked.objects = None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import gzip
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,10 +21,6 @@ class RawLines:
 
     data: bytes
     done: int = 0  # bytes of the input file read so far (compressed bytes for .gz and .zst)
-
-    @functools.cached_property
-    def lines(self) -> int:
-        return self.data.count(b"\n")
 
 
 @dataclass(frozen=True)
@@ -54,10 +49,6 @@ class ArrowRows:
 
     table: Any
     done: int = 0  # rows read so far
-
-    @property
-    def lines(self) -> int:
-        return int(self.table.num_rows)
 
 
 def input_format(path: Path) -> str:

@@ -56,8 +56,8 @@ def _checked(batch: RawLines | ArrowRows, job: Job) -> Checked:
     if isinstance(batch, ArrowRows):
         lines = list(range(1, 1 + batch.table.num_rows))
         if job.output_format == "parquet":
-            return Checked(lines=lines, table=batch.table)
-        return Checked(lines=lines, objects=batch.table.to_pylist())
+            return Checked(lines=lines, table=batch.table, span=len(lines))
+        return Checked(lines=lines, objects=batch.table.to_pylist(), span=len(lines))
     if job.output_format == "parquet":
         return arrow_records(batch, job.column, job.schema, None if job.keep_conversation else job.column)
     return python_records(batch, job.column)
@@ -125,10 +125,10 @@ def process(batch: RawLines | FileRange | ArrowRows, job: Job, template: Any) ->
     records = len(checked.lines) + len(checked.rejects)
     if job.output_format == "parquet":
         if checked.table is None:
-            return Result(None, records, 0, batch.lines, checked.rejects, checked.blank)
+            return Result(None, records, 0, checked.span, checked.rejects, checked.blank)
         schema = checked.table.schema
         table, rejects = _arrow_output(checked, job, template)
         rejected = sorted(checked.rejects + rejects, key=lambda r: r.line)
-        return Result(table, records, table.num_rows, batch.lines, rejected, checked.blank, schema)
+        return Result(table, records, table.num_rows, checked.span, rejected, checked.blank, schema)
     payload, rejects, written = _jsonl_output(checked, job, template)
-    return Result(payload, records, written, batch.lines, sorted(checked.rejects + rejects, key=lambda r: r.line), checked.blank)
+    return Result(payload, records, written, checked.span, sorted(checked.rejects + rejects, key=lambda r: r.line), checked.blank)
