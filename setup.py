@@ -5,19 +5,19 @@ CHATFMT_REQUIRE_EXTENSIONS=1 makes a failed build an error instead of a silent f
 """
 
 import os
+import runpy
 
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
+
+# The package's own switch parser, read from its file: the package is not importable while it builds.
+_flag = runpy.run_path(os.path.join("src", "chatfmt", "_flags.py"))["env_flag"]
 
 # One line per compiled module: (dotted name, .pyx path).
 EXTENSIONS = [
     ("chatfmt._fast._render_c", "src/chatfmt/_fast/_render_c.pyx"),
     ("chatfmt._fast._arrow_c", "src/chatfmt/_fast/_arrow_c.pyx"),
 ]
-
-
-def _flag(name: str) -> bool:
-    return os.environ.get(name, "") not in ("", "0")
 
 
 class OptionalBuildExt(build_ext):
@@ -44,16 +44,19 @@ class OptionalBuildExt(build_ext):
 def _extensions() -> list[Extension]:
     if _flag("CHATFMT_NO_EXTENSIONS"):
         return []
-    existing = [(name, path) for name, path in EXTENSIONS if os.path.exists(path)]
-    if not existing:
+    required = _flag("CHATFMT_REQUIRE_EXTENSIONS")
+    missing = [path for _, path in EXTENSIONS if not os.path.exists(path)]
+    if missing:  # a wheel built from a tree without the .pyx sources ships the pure-Python twin
+        if required:
+            raise FileNotFoundError(f"CHATFMT_REQUIRE_EXTENSIONS is set but these sources are missing: {missing}")
         return []
     try:
         from Cython.Build import cythonize
     except ImportError:
-        if _flag("CHATFMT_REQUIRE_EXTENSIONS"):
+        if required:
             raise
         return []
-    modules = [Extension(name, [path]) for name, path in existing]
+    modules = [Extension(name, [path]) for name, path in EXTENSIONS]
     return cythonize(modules, language_level=3, compiler_directives={"boundscheck": False, "wraparound": False})
 
 

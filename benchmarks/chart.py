@@ -113,7 +113,7 @@ def render_svg(results: dict[str, Any]) -> str:
         label = escape(results["engines"][key]["label"])
         out.append(f'<text x="{LABEL_WIDTH - 12}" y="{y:.1f}" font-size="13" text-anchor="end"{weight}>{label}</text>')
 
-    for panel, (name, fmt) in enumerate(formats.items()):
+    for panel, fmt in enumerate(formats.values()):
         left = LABEL_WIDTH + panel * (PANEL_WIDTH + PANEL_GAP)
         out.append(
             f'<text x="{left + PANEL_WIDTH / 2}" y="{plot_top - 14}" font-size="15" font-weight="bold" '

@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 import chatfmt
 from chatfmt import _fast
-from chatfmt.formats.definitions import FORMATS
+from chatfmt.formats.builtin import FORMATS
 
 __all__ = ["CASES", "ENGINES", "Engine", "FormatCase", "Prepared", "Unavailable"]
 
@@ -159,7 +159,7 @@ def _pure_python(case: FormatCase, conversations: list[Conversation]) -> Prepare
 
 def _jinja_path(case: FormatCase, conversations: list[Conversation]) -> Prepared:
     template = case.template
-    render = chatfmt.Template(template.source, special_tokens=template.special_tokens, compiled=False).render
+    render = template.jinja_only().render
 
     def run() -> None:
         for messages in conversations:

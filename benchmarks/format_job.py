@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     assert same_prompts(args.dir / "w1.parquet", args.dir / "hand.parquet") == rows
     assert same_prompts(args.dir / "w1.parquet", args.dir / "w2.parquet") == rows
-    print(f"\n| run | MB/s of input (wall) | MB/s per CPU-second | rows/s | peak RSS |\n|---|---:|---:|---:|---:|")
+    print("\n| run | MB/s of input (wall) | MB/s per CPU-second | rows/s | peak RSS |\n|---|---:|---:|---:|---:|")
     rates = {}
     for name, (r, mb, n) in runs.items():
         rates[name] = mb / r["wall"]

@@ -15,7 +15,7 @@ few hundred ~2 KB mixed-Unicode conversations, and as many short ASCII ones), it
 * chatfmt `Template.render` on the built-in template: the compiled path, what users get;
 * chatfmt `Template.render_batch` over the whole data set (dataset throughput);
 * chatfmt's C builder called directly, and its pure-Python twin (the fallback without the extension);
-* chatfmt's Jinja path (`Template(source, compiled=False)`, the transformers-exact sandboxed engine);
+* chatfmt's Jinja path (`Template.jinja_only()`, the transformers-exact sandboxed engine);
 * transformers `apply_chat_template(tokenize=False)`, per conversation and as one batched call;
 * raw jinja2 (an immutable sandbox with trim_blocks/lstrip_blocks, the template compiled once);
 * minijinja (`Environment(trim_blocks=True, lstrip_blocks=True)`, the template added once);

@@ -30,7 +30,6 @@ import tempfile
 from pathlib import Path
 
 import pytest
-
 from hubserver import FakeHub
 
 # Read at import by huggingface_hub; whatever the developer's shell sets here would change what tests exercise.

@@ -6,7 +6,11 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
+import pytest
+
 import chatfmt
+
+pytestmark = pytest.mark.usefixtures("builder")  # every test here runs on both builders
 
 NAMES = ["chatml", "llama-3", "gemma", "qwen2.5", "mistral-v3", "llama-2"]
 DATED = chatfmt.Template.from_jinja("{{ strftime_now('%Y-%m-%d') }}|{% for m in messages %}{% generation %}{{ m.content }}{% endgeneration %}{% endfor %}")
@@ -21,7 +25,7 @@ def work(i: int) -> tuple:
     name = NAMES[i % len(NAMES)]
     template = chatfmt.get_template(name)
     chat = chat_for(i)
-    jinja = chatfmt.Template(template.source, special_tokens=template.special_tokens, compiled=False)
+    jinja = template.jinja_only()
     with chatfmt.fixed_clock(datetime(2000 + i % 30, 1, 1)):
         dated = DATED.render_spans(chat)
     return (name, i, template.render(chat, add_generation_prompt=True), jinja.render(chat, add_generation_prompt=True),
@@ -40,7 +44,7 @@ def test_many_threads_get_the_same_results_as_one():
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(pool.map(racing, range(120)))
     assert results == expected
-    for name, i, compiled, jinja, _, dated, generation in results:
+    for _name, i, compiled, jinja, _, dated, generation in results:
         assert compiled == jinja
         assert dated.startswith(f"{2000 + i % 30}-01-01|")
         assert [dated[s:e] for s, e in generation][:2] == [f"question {i} é👋", f"answer {i}"]

@@ -20,15 +20,16 @@ from typing import Any
 import jinja2
 import jinja2.meta
 import pytest
-from fast_conftest_fixture import extensions_required, fast_impl  # noqa: F401 - the fixture
+from conftest import extensions_required
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from transformers.utils.chat_template_utils import _compile_jinja_template, render_jinja_template
 
-from chatfmt import _fast
+from chatfmt import _fast, routing
 from chatfmt._fast import _render_py
-from chatfmt.formats.definitions import FORMATS
+from chatfmt.formats.builtin import BUILTINS, FORMATS
 from chatfmt.formats.spec import DECLINE, ROLE, SKIP, Format, Reject, SystemPolicy, Token, Transform, Turn
+from chatfmt.pipeline import RenderOptions
 
 CORPUS = Path(__file__).parent / "data" / "corpus"
 PACKAGE_TEMPLATES = Path(_fast.__file__).parents[1] / "formats" / "templates"
@@ -133,15 +134,16 @@ PARITY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthC
 
 @pytest.mark.parametrize("context", CONTEXTS, ids=lambda p: p.stem)
 @pytest.mark.parametrize("name", NAMES)
-def test_corpus_contexts(fast_impl, name: str, context: Path) -> None:
+def test_corpus_contexts(builder, name: str, context: Path) -> None:
     ctx = json.loads(context.read_text(encoding="utf-8"))
     messages, agp = ctx.pop("messages"), ctx.pop("add_generation_prompt")
     tools, documents = ctx.pop("tools", None), ctx.pop("documents", None)
     toks = {k: ctx.pop(k) for k in ("bos_token", "eos_token") if k in ctx}
     fmt = FORMATS[name]
-    if not fmt.context_covered(tools=tools, documents=documents, kwargs=ctx):
+    route = routing.Route(_fast.compile_format(fmt, toks), SOURCES[name])
+    if not route.covers_call(RenderOptions.of(agp, tools, documents, False, None, ctx)):
         pytest.skip("the context sets a variable the template reads: Jinja renders it")
-    got = ours(fast_impl.Renderer(fmt, toks), messages, agp)
+    got = ours(builder.Renderer(fmt, toks), messages, agp)
     assert_same(got, reference(name, messages, agp, toks, tools=tools, documents=documents, **ctx))
     plain = all(type(m.get("content")) is str and set(m) <= {"role", "content"} for m in messages)
     roles = {m["role"] for m in messages}
@@ -152,9 +154,9 @@ def test_corpus_contexts(fast_impl, name: str, context: Path) -> None:
 @pytest.mark.parametrize("name", NAMES)
 @PARITY
 @given(messages=conversations(), agp=st.booleans(), toks=tokens)
-def test_generated_conversations(fast_impl, name: str, messages: list[dict[str, str]], agp: bool, toks: dict) -> None:
+def test_generated_conversations(builder, name: str, messages: list[dict[str, str]], agp: bool, toks: dict) -> None:
     fmt = FORMATS[name]
-    got = ours(fast_impl.Renderer(fmt, toks), messages, agp)
+    got = ours(builder.Renderer(fmt, toks), messages, agp)
     assert_same(got, reference(name, messages, agp, toks))
     roles = {m["role"] for m in messages}
     if roles <= {*MAIN_ROLES, "foo"} and toks.keys() >= {"bos_token", "eos_token"}:
@@ -196,10 +198,10 @@ EDGE_TOKENS = [STD_TOKENS, {}, {"bos_token": "<s>"}, {"eos_token": "</s>"}, {"bo
 
 @pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("messages", EDGE_CONVERSATIONS, ids=lambda m: "-".join(x["role"] or "_" for x in m))
-def test_edge_conversations(fast_impl, name: str, messages: list[dict[str, str]]) -> None:
+def test_edge_conversations(builder, name: str, messages: list[dict[str, str]]) -> None:
     for toks in EDGE_TOKENS:
         for agp in (False, True):
-            got = ours(fast_impl.Renderer(FORMATS[name], toks), messages, agp)
+            got = ours(builder.Renderer(FORMATS[name], toks), messages, agp)
             assert_same(got, reference(name, messages, agp, toks))
 
 
@@ -282,9 +284,9 @@ def expected_spans(fmt: Format, messages: list[dict[str, str]], toks: dict[str, 
 @pytest.mark.parametrize("name", NAMES)
 @settings(max_examples=80, deadline=None)
 @given(messages=conversations(), agp=st.booleans())
-def test_spans(fast_impl, name: str, messages: list[dict[str, str]], agp: bool) -> None:
+def test_spans(builder, name: str, messages: list[dict[str, str]], agp: bool) -> None:
     fmt = FORMATS[name]
-    renderer = fast_impl.Renderer(fmt, STD_TOKENS)
+    renderer = builder.Renderer(fmt, STD_TOKENS)
     try:
         result = renderer.render_spans(messages, agp)
     except jinja2.exceptions.TemplateError:
@@ -311,24 +313,24 @@ def test_spans(fast_impl, name: str, messages: list[dict[str, str]], agp: bool) 
         assert text[c_end:end] == marker
 
 
-def test_spans_example(fast_impl) -> None:
+def test_spans_example(builder) -> None:
     msgs = [
         {"role": "system", "content": "Be brief."},
         {"role": "user", "content": "Hi"},
         {"role": "assistant", "content": "Hello!"},
     ]
-    text, content, generation = fast_impl.Renderer(FORMATS["chatml"], STD_TOKENS).render_spans(msgs, True)
+    text, content, generation = builder.Renderer(FORMATS["chatml"], STD_TOKENS).render_spans(msgs, True)
     assert [text[s:e] for s, e in content] == ["Be brief.", "Hi", "Hello!"]
     assert [text[s:e] for s, e in generation] == ["Hello!<|im_end|>"]
-    text, content, generation = fast_impl.Renderer(FORMATS["llama-2"], STD_TOKENS).render_spans(msgs, False)
+    text, content, generation = builder.Renderer(FORMATS["llama-2"], STD_TOKENS).render_spans(msgs, False)
     assert text == "<s>[INST] <<SYS>>\nBe brief.\n<</SYS>>\n\nHi [/INST] Hello! </s>"
     assert [text[s:e] for s, e in content] == ["Be brief.", "Hi", "Hello!"]
     assert [text[s:e] for s, e in generation] == ["Hello! </s>"]
 
 
-def test_last_message_tails(fast_impl) -> None:
+def test_last_message_tails(builder) -> None:
     """`Turn.last`: Qwen1.5 leaves the last turn open, Tulu 3 drops the newline after a last answer."""
-    qwen = fast_impl.Renderer(FORMATS["qwen1.5"], {"eos_token": "<|im_end|>"})
+    qwen = builder.Renderer(FORMATS["qwen1.5"], {"eos_token": "<|im_end|>"})
     msgs = [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Yo"}]
     default = "<|im_start|>system\nYou are a helpful assistant<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n"
     assert qwen.render(msgs, False) == default + "<|im_start|>assistant\nYo"
@@ -342,7 +344,7 @@ def test_last_message_tails(fast_impl) -> None:
     text, _, generation = qwen.render_spans(msgs, True)
     assert [text[a:b] for a, b in generation] == ["Yo<|im_end|>"]
 
-    tulu = fast_impl.Renderer(FORMATS["tulu-3"], {"eos_token": "</s>"})
+    tulu = builder.Renderer(FORMATS["tulu-3"], {"eos_token": "</s>"})
     msgs = msgs + [{"role": "user", "content": "Q"}, {"role": "assistant", "content": "R"}]
     text, _, generation = tulu.render_spans(msgs, True)
     assert text == "<|user|>\nHi\n<|assistant|>\nYo</s>\n<|user|>\nQ\n<|assistant|>\nR</s><|assistant|>\n"
@@ -350,13 +352,13 @@ def test_last_message_tails(fast_impl) -> None:
     assert tulu.render(msgs + [{"role": "foo", "content": "x"}], True) == text.replace("R</s>", "R</s>\n")
 
 
-def test_skip_empty_and_default_system(fast_impl) -> None:
-    phi = fast_impl.Renderer(FORMATS["phi-3.5"], {"eos_token": "<|endoftext|>"})
+def test_skip_empty_and_default_system(builder) -> None:
+    phi = builder.Renderer(FORMATS["phi-3.5"], {"eos_token": "<|endoftext|>"})
     assert phi.render([{"role": "system", "content": ""}, USER], True) == "<|user|>\nhi<|end|>\n<|assistant|>\n"
     assert phi.render_spans([USER, {"role": "system", "content": ""}], False)[1][1] is None
-    solar = fast_impl.Renderer(FORMATS["solar"], {})
+    solar = builder.Renderer(FORMATS["solar"], {})
     assert solar.render([USER, {"role": "system", "content": ""}], True) == "### User:\nhi\n\n### Assistant:\n"
-    coder = fast_impl.Renderer(FORMATS["deepseek-coder"], {"bos_token": "<s>"})
+    coder = builder.Renderer(FORMATS["deepseek-coder"], {"bos_token": "<s>"})
     assert coder.render([USER], False).startswith("<s>You are an AI programming assistant")
     # The default is left out when any message, not only the first, is a system message.
     assert coder.render([USER, {"role": "system", "content": "S"}], False) == "<s>### Instruction:\nhi\nS"
@@ -384,8 +386,8 @@ USER = {"role": "user", "content": "hi"}
     ],
     ids=["empty", "str", "pair", "no-content", "no-role", "none", "parts", "int-role", "tool_calls", "odd-key"],
 )
-def test_declines(fast_impl, name: str, messages: Any) -> None:
-    renderer = fast_impl.Renderer(FORMATS[name], STD_TOKENS)
+def test_declines(builder, name: str, messages: Any) -> None:
+    renderer = builder.Renderer(FORMATS[name], STD_TOKENS)
     if not FORMATS[name].declined_keys and ("tool_calls" in str(messages) or "('role',)" in str(messages)):
         # The template reads no key but role and content: the extra key changes nothing.
         got = ours(renderer, messages, True)
@@ -400,20 +402,20 @@ def test_declines(fast_impl, name: str, messages: Any) -> None:
 @pytest.mark.parametrize(
     ("name", "role"), [("deepseek-v3", "tool"), ("mistral-v3", "tool")], ids=["deepseek-tool", "mistral-tool"]
 )
-def test_declined_roles(fast_impl, name: str, role: str) -> None:
-    renderer = fast_impl.Renderer(FORMATS[name], STD_TOKENS)
+def test_declined_roles(builder, name: str, role: str) -> None:
+    renderer = builder.Renderer(FORMATS[name], STD_TOKENS)
     assert renderer.render([USER, {"role": role, "content": "22"}], True) is None
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_missing_required_token_declines_or_matches(fast_impl, name: str) -> None:
+def test_missing_required_token_declines_or_matches(builder, name: str) -> None:
     msgs = [{"role": "system", "content": "s"}, USER, {"role": "assistant", "content": "a"}, USER]
     for toks in ({}, {"bos_token": "<s>"}, {"eos_token": "</s>"}):
-        assert_same(ours(fast_impl.Renderer(FORMATS[name], toks), msgs, True), reference(name, msgs, True, toks))
+        assert_same(ours(builder.Renderer(FORMATS[name], toks), msgs, True), reference(name, msgs, True, toks))
 
 
-def test_required_token_is_only_needed_where_printed(fast_impl) -> None:
-    renderer = fast_impl.Renderer(FORMATS["mistral-v1"], {"bos_token": "<s>"})  # no eos
+def test_required_token_is_only_needed_where_printed(builder) -> None:
+    renderer = builder.Renderer(FORMATS["mistral-v1"], {"bos_token": "<s>"})  # no eos
     assert renderer.render([USER]) == "<s>[INST] hi [/INST]"
     assert renderer.render([USER, {"role": "assistant", "content": "a"}]) is None
 
@@ -429,39 +431,39 @@ class Text(str):
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_str_subclasses_read_as_str(fast_impl, name: str) -> None:
+def test_str_subclasses_read_as_str(builder, name: str) -> None:
     msgs = [{"role": Role.USER, "content": Text(" hi ")}, {"role": Role.ASSISTANT, "content": Text("yo")}]
-    got = ours(fast_impl.Renderer(FORMATS[name], STD_TOKENS), msgs, True)
+    got = ours(builder.Renderer(FORMATS[name], STD_TOKENS), msgs, True)
     assert got is not DECLINED
     assert_same(got, reference(name, msgs, True, STD_TOKENS))
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_tuples_and_many_turns(fast_impl, name: str) -> None:
+def test_tuples_and_many_turns(builder, name: str) -> None:
     msgs = tuple({"role": "user" if i % 2 == 0 else "assistant", "content": f" m{i} "} for i in range(41))
-    got = ours(fast_impl.Renderer(FORMATS[name], STD_TOKENS), msgs, True)
+    got = ours(builder.Renderer(FORMATS[name], STD_TOKENS), msgs, True)
     assert got is not DECLINED
     assert_same(got, reference(name, msgs, True, STD_TOKENS))
 
 
-def test_render_batch(fast_impl) -> None:
-    renderer = fast_impl.Renderer(FORMATS["chatml"], STD_TOKENS)
+def test_render_batch(builder) -> None:
+    renderer = builder.Renderer(FORMATS["chatml"], STD_TOKENS)
     batch = [[USER], [], [{"role": "user", "content": None}], [USER, {"role": "assistant", "content": "é👋"}]]
     assert renderer.render_batch(batch, True) == [renderer.render(m, True) for m in batch]
     assert renderer.render_batch(batch, True)[1:3] == [None, None]
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_pickles(fast_impl, name: str) -> None:
-    renderer = fast_impl.Renderer(FORMATS[name], STD_TOKENS)
+def test_pickles(builder, name: str) -> None:
+    renderer = builder.Renderer(FORMATS[name], STD_TOKENS)
     clone = pickle.loads(pickle.dumps(renderer))
     assert type(clone) is type(renderer) and clone.format == FORMATS[name]
     msgs = [USER, {"role": "assistant", "content": " a "}, USER]
     assert clone.render(msgs, True) == renderer.render(msgs, True)
 
 
-def test_raises_template_error(fast_impl) -> None:
-    renderer = fast_impl.Renderer(FORMATS["gemma"], STD_TOKENS)
+def test_raises_template_error(builder) -> None:
+    renderer = builder.Renderer(FORMATS["gemma"], STD_TOKENS)
     with pytest.raises(jinja2.exceptions.TemplateError, match="^System role not supported$"):
         renderer.render([{"role": "system", "content": "x"}, USER])
     with pytest.raises(jinja2.exceptions.TemplateError, match="must alternate"):
@@ -482,29 +484,32 @@ def test_format_is_plain_data(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_variables_are_the_templates_own(name: str) -> None:
-    """`variables` is what the template reads besides messages, the generation flag and its tokens."""
+def test_a_route_reads_what_the_template_reads(name: str) -> None:
+    """The variables a route sends to Jinja are what transformers' parse of the source reads."""
     env = _compile_jinja_template(SOURCES[name]).environment  # transformers' own environment
     read = jinja2.meta.find_undeclared_variables(env.parse(SOURCES[name])) - set(env.globals)
-    fmt = FORMATS[name]
-    assert fmt.variables == read - {"messages", "add_generation_prompt"} - fmt.tokens
-    assert read & {"bos_token", "eos_token"} == fmt.tokens
+    route = routing.Route(_fast.compile_format(FORMATS[name], STD_TOKENS), SOURCES[name])
+    assert route.reads == read
+    assert read & {"bos_token", "eos_token"} == FORMATS[name].tokens
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_sources_match_the_packaged_templates(name: str) -> None:
-    from chatfmt.formats.builtin import BUILTINS
-
     builtin = {b.name: b for b in BUILTINS}[name]
     assert builtin.corpus_file == FORMATS[name].source
+    assert builtin.read_source() == SOURCES[name]
     assert (PACKAGE_TEMPLATES / f"{name}.jinja").read_text(encoding="utf-8") == SOURCES[name]
 
 
-def test_context_covered() -> None:
-    assert FORMATS["chatml"].context_covered(tools=[{"x": 1}], kwargs={"date_string": "x"})
-    assert not FORMATS["qwen2.5"].context_covered(tools=[])
-    assert FORMATS["qwen2.5"].context_covered(tools=None)
-    assert not FORMATS["llama-3.1"].context_covered(kwargs={"date_string": None})
+def test_routes_send_calls_with_variables_the_template_reads_to_jinja() -> None:
+    def covers(name: str, tools: object = None, **variables: object) -> bool:
+        route = routing.Route(_fast.compile_format(FORMATS[name], STD_TOKENS), SOURCES[name])
+        return route.covers_call(RenderOptions.of(False, tools, None, False, None, variables))
+
+    assert covers("chatml", tools=[{"x": 1}], date_string="x")
+    assert not covers("qwen2.5", tools=[])
+    assert covers("qwen2.5", tools=None)
+    assert not covers("llama-3.1", date_string=None)
 
 
 def test_format_validation() -> None:
@@ -548,8 +553,6 @@ def _normalised(source: str) -> str:
 
 def test_formats_builtins_and_templates_match() -> None:
     """Every format has a built-in entry and a packaged template, and every template has a format."""
-    from chatfmt.formats.builtin import BUILTINS
-
     builtins = {b.name: b for b in BUILTINS}
     packaged = {path.stem for path in PACKAGE_TEMPLATES.glob("*.jinja")}
     assert set(FORMATS) == set(builtins) == packaged

@@ -13,6 +13,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from hubserver import FakeHub, git_blob_sha1, git_tree_sha1, make_tokenizer_files
 from huggingface_hub import (
     get_hf_file_metadata,
     hf_hub_download,
@@ -30,7 +31,6 @@ from huggingface_hub.errors import (
     RepositoryNotFoundError,
     RevisionNotFoundError,
 )
-from hubserver import FakeHub, git_blob_sha1, git_tree_sha1, make_tokenizer_files
 
 CHATML = (
     "{{ bos_token }}"

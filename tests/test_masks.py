@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 import tokenizers
 import transformers
-from tokenizers import models, pre_tokenizers
 from oracle import make_tokenizer
+from tokenizers import models, pre_tokenizers
 
 import chatfmt
 from chatfmt.masks import mask_from_offsets, tokenize_with_mask

@@ -14,6 +14,8 @@ from oracle import hf_render
 
 import chatfmt
 
+pytestmark = pytest.mark.usefixtures("builder")  # every test here runs on both builders
+
 CALL_KEYS = ("messages", "tools", "documents", "add_generation_prompt")
 CASES = [(t.stem, c.stem) for t in TEMPLATE_FILES for c in CONTEXT_FILES]
 

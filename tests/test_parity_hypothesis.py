@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from conftest import load_template_source
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from conftest import load_template_source
 from oracle import FIXED_NOW, hf_fixed_clock, hf_render
 from strategies import conversation, tools
 
 import chatfmt
+
+pytestmark = pytest.mark.usefixtures("builder")  # every test here runs on both builders
 
 TEMPLATES = [
     "teknium--OpenHermes-2.5-Mistral-7B",

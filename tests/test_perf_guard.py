@@ -20,11 +20,11 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from fast_conftest_fixture import extensions_required
+from conftest import extensions_required
 
 import chatfmt
 from chatfmt import _fast
-from chatfmt.formats.definitions import FORMATS
+from chatfmt.formats.builtin import FORMATS
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
@@ -60,7 +60,7 @@ def chatml() -> chatfmt.Template:
 
 @pytest.fixture(scope="module")
 def chatml_jinja(chatml: chatfmt.Template) -> chatfmt.Template:
-    return chatfmt.Template(chatml.source, special_tokens=chatml.special_tokens, compiled=False)
+    return chatml.jinja_only()
 
 
 def _speedup(fast, slow, conversations) -> tuple[float, float, float]:  # noqa: ANN001 - render callables

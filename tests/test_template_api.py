@@ -15,6 +15,8 @@ from oracle import hf_render, make_tokenizer
 import chatfmt
 from chatfmt.jinja.environment import COMPILED_CACHE_SIZE, compile_template
 
+pytestmark = pytest.mark.usefixtures("builder")  # every test here runs on both builders
+
 CHATML = chatfmt.get_template("chatml").source
 CHAT = [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]
 
@@ -187,7 +189,7 @@ def test_strftime_now_reads_the_fixed_clock():
 
 def jinja_only(name: str) -> chatfmt.Template:
     builtin = chatfmt.get_template(name)
-    return chatfmt.Template(builtin.source, special_tokens=builtin.special_tokens, compiled=False)
+    return builtin.jinja_only()
 
 
 def test_message_spans_slice_the_content():
@@ -227,7 +229,7 @@ def test_compiled_spans_agree_with_the_jinja_path(name):
     assistant = ours.messages[2]
     # The generation span covers the content and the end-of-turn marker, where the format has one
     # (MiniCPM and SOLAR print nothing after an assistant's content).
-    from chatfmt.formats.definitions import FORMATS
+    from chatfmt.formats.builtin import FORMATS
 
     has_marker = bool(FORMATS[name].rule_for("assistant").end)
     assert any(
@@ -306,7 +308,7 @@ def test_calls_the_format_does_not_cover_go_to_jinja_with_the_same_result():
     ]
     for kwargs, path in cases:
         assert qwen.path_for(chat, **kwargs) == path, kwargs
-        same(lambda: qwen.render(chat, **kwargs), hf_render(qwen.source, chat, dict(qwen.special_tokens), **kwargs))
+        same(lambda kwargs=kwargs: qwen.render(chat, **kwargs), hf_render(qwen.source, chat, dict(qwen.special_tokens), **kwargs))
     llama = chatfmt.get_template("llama-3")
     assert llama.path_for(chat, bos_token="<B>") == "jinja"  # a special token the template prints, overridden
     same(lambda: llama.render(chat, bos_token="<B>"), hf_render(llama.source, chat, dict(llama.special_tokens), bos_token="<B>"))
@@ -330,7 +332,7 @@ def test_batches_mix_compiled_and_jinja_conversations_in_order():
 
 
 def test_a_plugin_can_pair_its_jinja_with_a_format():
-    from chatfmt.formats.definitions import FORMATS
+    from chatfmt.formats.builtin import FORMATS
 
     # Same output as the reference ChatML template, different text: recognition by fingerprint cannot
     # know, the author says so, and the probes confirm it.
@@ -369,3 +371,43 @@ def test_a_message_that_is_not_a_mapping_raises_what_transformers_raises_too():
     with pytest.raises(AttributeError) as excinfo:  # also an InvalidConversation, naming the message
         chatfmt.Template.from_jinja(CHATML).render(chat)
     assert isinstance(excinfo.value, chatfmt.InvalidConversation) and excinfo.value.message_index == 1
+
+
+# ---- copies and formats ----
+
+def test_replace_keeps_what_does_not_change():
+    chatml = chatfmt.get_template("chatml")
+    renamed = chatml.replace(name="mine", origin=chatfmt.Origin("inline", {"why": "test"}))
+    assert (renamed.name, renamed.origin.details["why"]) == ("mine", "test")
+    assert renamed.is_compiled and renamed.format is chatml.format and renamed.source is chatml.source
+    assert chatml.name == "chatml"  # the original is untouched
+    retokened = chatml.replace(special_tokens={"eos_token": "<E>"})
+    assert retokened.is_compiled and retokened.special_tokens == {"eos_token": "<E>"}
+    with pytest.raises(TypeError, match="unexpected fields"):
+        chatml.replace(compiled=False)
+
+
+def test_a_callers_format_survives_apply_chat_template():
+    from chatfmt.formats.builtin import FORMATS
+
+    variant = CHATML + "\n"  # a trailing newline: the same program, paired with its format by the caller
+    template = chatfmt.Template(variant, format=FORMATS["chatml"])
+    retokened = template.replace(special_tokens={"eos_token": "<E>"})
+    assert retokened.format is FORMATS["chatml"] and retokened.is_compiled
+    assert chatfmt.apply_chat_template(CHAT, chat_template=template, special_tokens={"bos_token": "<B>"}) == \
+        hf_render(variant, CHAT, {"bos_token": "<B>"})
+
+
+def test_jinja_only_renders_every_call_with_jinja():
+    chatml = chatfmt.get_template("chatml")
+    jinja = chatml.jinja_only()
+    assert not jinja.is_compiled and jinja.path_for(CHAT) == "jinja" and chatml.path_for(CHAT) == "compiled"
+    assert jinja.render(CHAT, add_generation_prompt=True) == chatml.render(CHAT, add_generation_prompt=True)
+
+
+def test_version_comes_from_the_installed_metadata():
+    from importlib.metadata import version
+
+    assert chatfmt.__version__ == version("chatfmt")
+    with pytest.raises(AttributeError):
+        chatfmt.no_such_name  # noqa: B018

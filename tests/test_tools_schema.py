@@ -127,7 +127,7 @@ def basic(a: int, b: float, c: str, d: bool, e: None, f: Any = None):
     """
 
 
-def optional(a: Optional[int], b: int | None, c: Union[str, None] = None, d: Any | None = None):
+def optional(a: int | None, b: int | None, c: str | None = None, d: Any | None = None):
     """Optionals in every spelling.
 
     Args:
@@ -138,7 +138,7 @@ def optional(a: Optional[int], b: int | None, c: Union[str, None] = None, d: Any
     """
 
 
-def unions(a: Union[int, str], b: str | int | float, c: list | tuple, d: int | str | None, e: bool | int):
+def unions(a: int | str, b: str | int | float, c: list | tuple, d: int | str | None, e: bool | int):
     """Unions of basic types.
 
     Args:
@@ -199,11 +199,11 @@ def containers(
     e: tuple[int, str, float],
     f: dict,
     g: dict[str, int],
-    h: typing.List[int],
-    i: typing.Dict[str, list[bool]],
-    j: typing.Tuple[int, int],
+    h: list[int],
+    i: dict[str, list[bool]],
+    j: tuple[int, int],
     k: tuple[()],
-    m: typing.List,
+    m: list,
 ):
     """Containers.
 

@@ -15,8 +15,6 @@ from .registry.hub import load_from_hub
 from .spans import MessageSpan, RenderedSpans
 from .template import Origin, Template
 
-__version__ = "0.1.0"
-
 __all__ = [
     "ChatfmtError",
     "Format",
@@ -37,3 +35,12 @@ __all__ = [
     "load_from_hub",
     "register_template",
 ]
+
+
+def __getattr__(name: str) -> str:
+    # The version comes from the installed metadata; reading it costs an import, so only when asked.
+    if name == "__version__":
+        from importlib.metadata import version
+
+        return version("chatfmt")
+    raise AttributeError(f"module 'chatfmt' has no attribute {name!r}")

@@ -123,7 +123,7 @@ def render_each(render_one: Callable[[Any], T], items: Sequence[Any], on_error: 
             text: Any = render_one(item)
         except Exception as exc:
             if on_error == "raise":
-                raise tag_row(exc, row)
+                raise tag_row(exc, row) from None  # the same exception, re-raised with its row
             failures.append(failure(row, exc))
             if on_error == "null":
                 results.append(None)

@@ -17,9 +17,11 @@ from typing import Any, TextIO
 
 import jinja2
 
+from . import jobs
 from . import messages as _messages
+from .cli_common import UsageError
+from .cli_common import parse_variables as _variables
 from .errors import ChatfmtError
-from .cli_common import UsageError, parse_variables as _variables
 from .registry import REGISTRY, PluginWarning, get_template
 from .registry.hub import load_from_hub
 
@@ -29,13 +31,17 @@ EXIT_OK, EXIT_TEMPLATE_ERROR, EXIT_USAGE = 0, 1, 2
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="chatfmt", description="Render chat conversations exactly as transformers does.")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("list", help="list template names, where each comes from, and whether it is compiled")
+    listing = commands.add_parser("list", help="list template names, where each comes from, and whether it is compiled")
+    listing.set_defaults(run=_cmd_list)
     show = commands.add_parser("show", help="print a template's source, special tokens and origin")
     show.add_argument("name", help="a template name, .jinja file or Hub repo id")
+    show.set_defaults(run=_cmd_show)
     pull = commands.add_parser("pull", help="fetch a Hub repo's chat template files into the cache for offline use")
     pull.add_argument("repo_id", help="a Hugging Face Hub repo id, e.g. HuggingFaceTB/SmolLM2-135M-Instruct")
     pull.add_argument("--revision", help="a branch, tag or commit (default: main)")
+    pull.set_defaults(run=_cmd_pull)
     render = commands.add_parser("render", help="render one conversation (JSON) to its prompt text")
+    render.set_defaults(run=_cmd_render)
     render.add_argument("name", help="a template name, .jinja file or Hub repo id")
     render.add_argument("file", nargs="?", help="JSON file with a list of messages or {\"messages\": [...]}; default stdin")
     flags = render.add_mutually_exclusive_group()
@@ -52,9 +58,9 @@ def _parser() -> argparse.ArgumentParser:
         "--set", dest="variables", action="append", default=[], metavar="KEY=VALUE",
         help="a template variable; VALUE is parsed as JSON when it can be (true, 3, \"x\"), else taken as a string",
     )
-    from . import jobs  # `chatfmt format`: the streaming dataset job
-
-    jobs.add_arguments(commands.add_parser("format", help="format a dataset (JSONL, .gz, .zst, Parquet) to prompts, streamed"))
+    formatting = commands.add_parser("format", help="format a dataset (JSONL, .gz, .zst, Parquet) to prompts, streamed")
+    jobs.add_arguments(formatting)
+    formatting.set_defaults(run=_cmd_format)
     return parser
 
 
@@ -75,7 +81,11 @@ def _read_json(path: str | None, stdin: TextIO) -> Any:
         raise UsageError(f"{path or 'stdin'} is not valid JSON: {exc}") from exc
 
 
-def _cmd_list(out: TextIO) -> None:
+# Every subcommand is `run(args, stdin, stdout)`, registered on its parser with set_defaults(run=...);
+# it may return an exit code (None means success).
+
+
+def _cmd_list(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PluginWarning)  # broken plugins appear in the table instead
         entries = REGISTRY.entries()
@@ -94,8 +104,8 @@ def _cmd_list(out: TextIO) -> None:
         out.write("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[3] + "\n")
 
 
-def _cmd_show(name: str, out: TextIO) -> None:
-    template = get_template(name)
+def _cmd_show(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> None:
+    template = get_template(args.name)
     out.write(f"# name: {template.name}\n# origin: {template.origin.kind}\n")
     for key, value in template.origin.details.items():
         out.write(f"#   {key}: {value}\n")
@@ -108,8 +118,9 @@ def _cmd_show(name: str, out: TextIO) -> None:
         out.write(source if source.endswith("\n") else source + "\n")
 
 
-def _cmd_pull(repo_id: str, revision: str | None, out: TextIO) -> None:
-    template = load_from_hub(repo_id, revision=revision)
+def _cmd_pull(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> None:
+    repo_id = args.repo_id
+    template = load_from_hub(repo_id, revision=args.revision)
     details = template.origin.details
     names = "one template" if isinstance(template.source, str) else f"templates {', '.join(template.source)}"
     out.write(f"{repo_id}: {names} at commit {details['commit']} cached; it now renders offline\n")
@@ -133,6 +144,10 @@ def _cmd_render(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> None:
         out.write("\n")
 
 
+def _cmd_format(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
+    return jobs.run(args, out, sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None, stdout: TextIO | None = None,
          stderr: TextIO | None = None) -> int:
     """Run the command line; returns the exit code instead of exiting, so tests can call it."""
@@ -143,22 +158,12 @@ def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None, stdo
     except SystemExit as exc:  # argparse exits on --help and on bad flags; return the code instead
         return exc.code if isinstance(exc.code, int) else EXIT_OK if exc.code is None else EXIT_USAGE
     try:
-        if args.command == "list":
-            _cmd_list(stdout)
-        elif args.command == "pull":
-            _cmd_pull(args.repo_id, args.revision, stdout)
-        elif args.command == "show":
-            _cmd_show(args.name, stdout)
-        elif args.command == "format":
-            from . import jobs
-
-            return jobs.run(args, stdout, stderr)
-        else:
-            _cmd_render(args, stdin, stdout)
+        with contextlib.redirect_stderr(stderr):  # `format` reports progress and bad records on stderr
+            code = args.run(args, stdin, stdout)
     except (UsageError, ChatfmtError) as exc:
         stderr.write(f"chatfmt: error: {exc}\n")
         return EXIT_USAGE
     except (jinja2.TemplateError, ValueError, TypeError, ArithmeticError, LookupError) as exc:
         stderr.write(f"chatfmt: the template refused this input: {type(exc).__name__}: {exc}\n")
         return EXIT_TEMPLATE_ERROR
-    return EXIT_OK
+    return EXIT_OK if code is None else int(code)

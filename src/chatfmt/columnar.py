@@ -113,7 +113,7 @@ def _kernel(fmt: Format, tokens: tuple[tuple[str, str], ...]) -> Any | None:
     """The compiled kernel for a format and its tokens, or None (extension not built, or nothing to render)."""
     from . import _fast
 
-    if not _fast.USING_C:
+    if _fast.NO_EXTENSIONS:
         return None
     try:
         from ._fast._arrow_c import ArrowKernel
@@ -150,7 +150,7 @@ class _Rows:
             return self.render_row(value)
         except Exception as exc:
             if self.on_error == "raise":
-                raise tag_row(exc, row)
+                raise tag_row(exc, row) from None  # the same exception, re-raised with its row
             self.failures.append(failure(row, exc))
             return None
 

@@ -34,8 +34,7 @@ def apply_chat_template(
         )
     template = chat_template if isinstance(chat_template, Template) else Template(chat_template)
     if special_tokens is not None:
-        template = Template(template.source, special_tokens=special_tokens, name=template.name, origin=template.origin,
-                            limits=template.limits)
+        template = template.replace(special_tokens=special_tokens)
     options = dict(
         tools=tools,
         documents=documents,

@@ -1,8 +1,9 @@
 """`Template`: one model's chat template(s) and special tokens, rendered as transformers renders them.
 
-A Template always holds Jinja source. When its source is a known format (see `chatfmt.formats`), it
-also holds a compiled renderer, which it uses for every input that format covers; the result is the
-same string either way, only faster.
+A Template always holds Jinja source. When a source is a known format (see `chatfmt.routing`), it also
+holds a compiled route, which serves every call and conversation that format covers; the result is the
+same string either way, only faster. Every call goes through `chatfmt.pipeline`, so both engines run
+transformers' checks in transformers' order.
 """
 
 from __future__ import annotations
@@ -10,88 +11,64 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
-from .errors import InvalidConversation
-from .jinja.inputs import drop_none_values
-from .jinja.limits import DEFAULT_LIMITS, Limits
 from .formats.spec import Format
+from .jinja.limits import DEFAULT_LIMITS, Limits
+from .pipeline import Conversation, RenderOptions, check_flags, check_options, checked_conversations, jinja_call
 from .spans import MessageSpan, RenderedSpans
+from .tokens import clean_special_tokens
 
 if TYPE_CHECKING:
     from .batch_errors import OnError
     from .jinja.render import RenderCall
+    from .routing import Route
 
-# The keyword arguments of `render` that are not template variables.
-_RENDER_OPTIONS = frozenset({"add_generation_prompt", "tools", "documents", "continue_final_message", "chat_template"})
-
-Message = Mapping[str, Any]
-Conversation = Sequence[Message]
+OriginKind = Literal["inline", "builtin", "plugin", "file", "hub"]
 
 
 @dataclass(frozen=True)
 class Origin:
     """Where a template came from, shown by `chatfmt list` and `chatfmt show`.
 
-    `kind` is one of "inline", "builtin", "plugin", "file" and "hub"; `details` holds what is known of
-    the source (path, distribution, repo, revision, commit, file, sha256 …).
+    `details` holds what is known of the source (path, distribution, repo, revision, commit, file, sha256 …).
     """
 
-    kind: str = "inline"
+    kind: OriginKind = "inline"
     details: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "details", MappingProxyType(dict(self.details)))
 
 
-def _clean_special_tokens(tokens: Mapping[str, Any] | None) -> dict[str, str]:
-    """Special tokens as transformers puts them in the context: None means absent, and any other value is
-    its string (`str(AddedToken)` is its content), or the "content" of a token written as a JSON object."""
-    cleaned = {}
-    for name, value in (tokens or {}).items():
-        if not isinstance(name, str):
-            raise TypeError(f"special token names must be strings, got {name!r}")
-        if value is None:
-            continue
-        if isinstance(value, Mapping) and isinstance(value.get("content"), str):
-            value = value["content"]
-        cleaned[name] = value if type(value) is str else str(value)
-    return cleaned
+_REPLACEABLE = frozenset(("source", "special_tokens", "name", "origin", "limits", "format"))
 
 
 class Template:
     """A chat template: Jinja source (one, or several by name) plus the special tokens it reads."""
 
-    __slots__ = ("_compiled", "_default_route", "_limits", "_name", "_origin", "_sources", "_special_tokens")
+    __slots__ = ("_default_route", "_format", "_limits", "_name", "_origin", "_routes", "_sources", "_special_tokens")
 
     def __init__(
         self,
         source: str | Mapping[str, str],
         *,
-        special_tokens: Mapping[str, str | None] | None = None,
+        special_tokens: Mapping[str, Any] | None = None,
         name: str | None = None,
         origin: Origin | None = None,
         limits: Limits = DEFAULT_LIMITS,
-        compiled: bool = True,
         format: Format | None = None,
     ) -> None:
-        if isinstance(source, str):
-            sources: str | Mapping[str, str] = source
-        elif isinstance(source, Mapping):
-            if not source:
-                raise ValueError("a mapping of named chat templates needs at least one template")
-            for key, value in source.items():
-                if not isinstance(key, str) or not isinstance(value, str):
-                    raise TypeError("named chat templates must map str names to str Jinja sources")
-            sources = MappingProxyType(dict(source))
-        else:
-            raise TypeError(f"a chat template is Jinja source (str) or a mapping of them, got {type(source).__name__}")
-        self._sources = sources
-        self._special_tokens = MappingProxyType(_clean_special_tokens(special_tokens))
+        self._sources = _checked_sources(source)
+        self._special_tokens: Mapping[str, str] = MappingProxyType(clean_special_tokens(special_tokens))
         self._name = name
         self._origin = origin or Origin()
         self._limits = limits
-        self._compiled = self._compile(format) if compiled else {}
+        self._format = format
+        from .routing import routes_for  # the builders and the built-in table load with the first Template
+
+        sources = [self._sources] if isinstance(self._sources, str) else list(self._sources.values())
+        self._routes = routes_for(sources, self._special_tokens, format)
         self._default_route = self._route_without_options()
 
     @classmethod
@@ -99,7 +76,7 @@ class Template:
         cls,
         source: str | Mapping[str, str],
         *,
-        special_tokens: Mapping[str, str | None] | None = None,
+        special_tokens: Mapping[str, Any] | None = None,
         name: str | None = None,
         limits: Limits = DEFAULT_LIMITS,
         format: Format | None = None,
@@ -111,6 +88,41 @@ class Template:
         the author wrote for it (confirmed by probe renders; ValueError when they disagree).
         """
         return cls(source, special_tokens=special_tokens, name=name, limits=limits, format=format)
+
+    def replace(self, **changes: Any) -> Template:
+        """A copy with some of `source`, `special_tokens`, `name`, `origin`, `limits`, `format` changed.
+
+        Compiled routes are kept when neither the sources, the tokens nor the format change.
+        """
+        unknown = set(changes) - _REPLACEABLE
+        if unknown:
+            raise TypeError(f"Template.replace() got unexpected fields {sorted(unknown)}; it takes {sorted(_REPLACEABLE)}")
+        if changes.keys() & {"source", "special_tokens", "format"}:
+            return Template(
+                changes.get("source", self._sources),
+                special_tokens=changes.get("special_tokens", self._special_tokens),
+                name=changes.get("name", self._name),
+                origin=changes.get("origin", self._origin),
+                limits=changes.get("limits", self._limits),
+                format=changes.get("format", self._format),
+            )
+        copy = self._copy()
+        copy._name = changes.get("name", self._name)
+        copy._origin = changes.get("origin", self._origin)
+        copy._limits = changes.get("limits", self._limits)
+        return copy
+
+    def jinja_only(self) -> Template:
+        """The same template with every call rendered by the Jinja engine: to compare the two engines."""
+        copy = self._copy()
+        copy._routes, copy._default_route = {}, None
+        return copy
+
+    def _copy(self) -> Template:
+        copy = object.__new__(Template)
+        for slot in Template.__slots__:
+            object.__setattr__(copy, slot, getattr(self, slot))
+        return copy
 
     @property
     def name(self) -> str | None:
@@ -136,75 +148,33 @@ class Template:
         return self._special_tokens
 
     @property
+    def format(self) -> Format | None:
+        """The declarative format of the default source: the one given, or the one it was recognised as."""
+        if self._format is not None:
+            return self._format
+        return self._default_route.format if self._default_route is not None else None
+
+    @property
     def is_compiled(self) -> bool:
         """Whether a compiled renderer serves the inputs its format covers (for any of its templates)."""
-        return bool(self._compiled)
+        return bool(self._routes)
 
-    def _compile(self, fmt: Format | None) -> dict[str, _CompiledRoute]:
-        """Compiled routes for the sources that are a known format (or `fmt`), confirmed by probe renders."""
-        from .formats.recognise import compiled_renderer
-
-        sources = [self._sources] if isinstance(self._sources, str) else list(self._sources.values())
-        routes = {}
-        for source in sources:
-            renderer = compiled_renderer(source, self._special_tokens, fmt)
-            if renderer is not None:
-                routes[source] = _CompiledRoute(renderer, source)
-            elif fmt is not None:
-                raise ValueError(f"format {fmt.name!r} does not render like its Jinja source; probe renders differ")
-        return routes
-
-    def _route(
-        self,
-        chat_template: str | None,
-        tools: Any,
-        documents: Any,
-        continue_final_message: bool | str,
-        template_kwargs: Mapping[str, Any],
-    ) -> _CompiledRoute | None:
+    def _route(self, options: RenderOptions) -> Route | None:
         """The compiled route for this call, or None when the call needs the Jinja engine."""
-        if chat_template is None and tools is None and documents is None and not continue_final_message:
-            if not template_kwargs:
-                return self._default_route  # the common call, decided once at construction
-        if not self._compiled or continue_final_message:
+        if options.is_plain:
+            return self._default_route  # the common call, decided once at construction
+        if not self._routes:
             return None
-        route = self._compiled.get(self.select(chat_template, tools))
-        if route is None or not route.covers_call(tools, documents, template_kwargs):
+        route = self._routes.get(self.select(options.chat_template, options.tools))
+        if route is None or not route.covers_call(options):
             return None
         return route
 
-    def _route_without_options(self) -> _CompiledRoute | None:
+    def _route_without_options(self) -> Route | None:
         try:
-            return self._compiled.get(self.select(None, None))
+            return self._routes.get(self.select(None, None))
         except ValueError:  # several named templates and no default: every such call raises anyway
             return None
-
-    def path_for(
-        self,
-        messages: Conversation,
-        *,
-        add_generation_prompt: bool = False,
-        tools: Sequence[Any] | None = None,
-        documents: Sequence[Mapping[str, Any]] | None = None,
-        continue_final_message: bool | str = False,
-        chat_template: str | None = None,
-        **template_kwargs: Any,
-    ) -> str:
-        """Which engine `render` would use for this call, "compiled" or "jinja", for debugging and tests."""
-        route = self._route(chat_template, tools, documents, continue_final_message, template_kwargs)
-        return "compiled" if route is not None and route.renderer.covers(messages) else "jinja"
-
-    def relabelled(self, *, name: str | None, origin: Origin) -> Template:
-        """The same template (sources, tokens, limits, compiled routes) under another name and origin."""
-        copy = object.__new__(Template)
-        for slot in Template.__slots__:
-            object.__setattr__(copy, slot, getattr(self, slot))
-        copy._name, copy._origin = name, origin
-        return copy
-
-    def __repr__(self) -> str:
-        label = f" {self.name!r}" if self.name else ""
-        return f"<chatfmt.Template{label} ({self.origin.kind})>"
 
     def select(self, chat_template: str | None = None, tools: Any = None) -> str:
         """The Jinja source a render uses, chosen exactly as transformers' `get_chat_template` chooses.
@@ -228,38 +198,14 @@ class Template:
             f"template names are {sorted(sources)}."
         )
 
-    def _start(
-        self,
-        conversations: Sequence[Conversation],
-        *,
-        batch: bool,
-        chat_template: str | None,
-        tools: Any,
-        documents: Any,
-        add_generation_prompt: bool,
-        continue_final_message: bool | str,
-        template_kwargs: Mapping[str, Any],
-    ) -> tuple[RenderCall, list[list[dict[str, Any]]]]:
-        """The shared part of a call, and the conversations with None-valued keys dropped.
+    def path_for(self, messages: Conversation, **call: Any) -> Literal["compiled", "jinja"]:
+        """Which engine `render(messages, **call)` would use, "compiled" or "jinja", for debugging and tests."""
+        route = self._route(RenderOptions.of_call(**call))
+        return "compiled" if route is not None and route.renderer.covers(messages) else "jinja"
 
-        The checks run in transformers' order, so an input with several problems raises the same error.
-        """
-        from .jinja import render as jinja_render  # jinja2 is imported on first render, not with chatfmt
-        source = self.select(chat_template, tools)
-        for conversation in conversations:
-            _check_conversation(conversation, allow_empty=batch)
-        cleaned = [drop_none_values(conversation) for conversation in conversations]
-        jinja_render.check_call_flags(add_generation_prompt, continue_final_message)
-        call = jinja_render.prepare_call(
-            source,
-            tools=tools,
-            documents=documents,
-            add_generation_prompt=add_generation_prompt,
-            continue_final_message=continue_final_message,
-            variables={**self._special_tokens, **template_kwargs},
-            limits=self._limits,
-        )
-        return call, cleaned
+    def __repr__(self) -> str:
+        label = f" {self.name!r}" if self.name else ""
+        return f"<chatfmt.Template{label} ({self.origin.kind})>"
 
     def render(
         self,
@@ -277,24 +223,13 @@ class Template:
         Extra keyword arguments become template variables and override special tokens of the same name.
         `chat_template` picks a named template (or is literal source), as in transformers.
         """
-        if chat_template is None and tools is None and documents is None and not continue_final_message and not template_kwargs:
-            route = self._default_route  # the hot path: one attribute read instead of a call to _route
-        else:
-            route = self._route(chat_template, tools, documents, continue_final_message, template_kwargs)
-        if route is not None:
+        options = RenderOptions.of(add_generation_prompt, tools, documents, continue_final_message, chat_template, template_kwargs)
+        route = self._route(options)
+        if route is not None and (options.is_plain or _options_pass(route, messages, options)):
             text = route.renderer.render(messages, add_generation_prompt)
             if text is not None:
                 return text
-        call, (cleaned,) = self._start(
-            [messages],
-            batch=False,
-            chat_template=chat_template,
-            tools=tools,
-            documents=documents,
-            add_generation_prompt=add_generation_prompt,
-            continue_final_message=continue_final_message,
-            template_kwargs=template_kwargs,
-        )
+        call, (cleaned,) = self._jinja_call([messages], options, batch=False)
         return call.render(cleaned)
 
     def render_batch(
@@ -318,98 +253,73 @@ class Template:
         from .batch_errors import render_rows
 
         conversations = [getattr(conversation, "messages", conversation) for conversation in conversations]
-        options: dict[str, Any] = dict(
-            add_generation_prompt=add_generation_prompt,
-            tools=tools,
-            documents=documents,
-            continue_final_message=continue_final_message,
-            chat_template=chat_template,
-            **template_kwargs,
-        )
+        options = RenderOptions.of(add_generation_prompt, tools, documents, continue_final_message, chat_template, template_kwargs)
         return render_rows(
-            lambda: self._render_batch_all(conversations, **options),
-            lambda conversation: self._render_batch_all([conversation], **options)[0],
+            lambda: self._render_batch_all(conversations, options),
+            lambda conversation: self._render_batch_all([conversation], options)[0],
             conversations,
             on_error,
         )
 
     def render_arrow(
-        self, conversations: Any, *, spans: bool | str = False, on_error: OnError = "raise", **options: Any
+        self, conversations: Any, *, spans: bool | str = False, on_error: OnError = "raise", **call: Any
     ) -> Any:
         """Prompts for a column of conversations: any Arrow array, chunked array or Arrow PyCapsule object
         of list<struct<role, content, ...>>, returned as a pyarrow large_string array (see `chatfmt.columnar`).
 
-        `options` are `render`'s. Built-in formats render in a compiled kernel straight from the Arrow
-        buffers; every other row or call renders with `render`, with the same result.
+        `call` takes `render`'s keywords. Built-in formats render in a compiled kernel straight from the
+        Arrow buffers; every other row or call renders with `render`, with the same result.
         """
         from .columnar import render_arrow
 
-        route = self._route(
-            options.get("chat_template"),
-            options.get("tools"),
-            options.get("documents"),
-            options.get("continue_final_message", False),
-            {k: v for k, v in options.items() if k not in _RENDER_OPTIONS},
-        )
+        options = RenderOptions.of_call(**call)
+        route = self._route(options)
+        if route is not None and not options.is_plain:
+            try:
+                check_flags(options)
+                check_options(options)
+            except Exception:  # the options raise: every row raises on its own, through render
+                route = None
         return render_arrow(
             conversations,
-            render_row=lambda row: self.render(row, **options),
-            fmt=None if route is None else route.renderer.format,
+            render_row=lambda row: self.render(row, **call),
+            fmt=None if route is None else route.format,
             special_tokens=self._special_tokens,
-            add_generation_prompt=bool(options.get("add_generation_prompt", False)),
-            spans=(lambda row: self.render_spans(row, **options)) if spans else None,
+            add_generation_prompt=bool(options.add_generation_prompt),
+            spans=(lambda row: self.render_spans(row, **call)) if spans else None,
             span_unit="bytes" if spans == "bytes" else "chars",
             on_error=on_error,
         )
 
-    def _render_batch_all(
-        self,
-        conversations: list[Conversation],
-        *,
-        add_generation_prompt: bool = False,
-        tools: Sequence[Any] | None = None,
-        documents: Sequence[Mapping[str, Any]] | None = None,
-        continue_final_message: bool | str = False,
-        chat_template: str | None = None,
-        **template_kwargs: Any,
-    ) -> list[str]:
+    def _render_batch_all(self, conversations: list[Conversation], options: RenderOptions) -> list[str]:
         """render_batch's whole-batch path: raises what the first failing conversation raises."""
-        options = dict(
-            chat_template=chat_template,
-            tools=tools,
-            documents=documents,
-            add_generation_prompt=add_generation_prompt,
-            continue_final_message=continue_final_message,
-            template_kwargs=template_kwargs,
-        )
-        route = self._route(chat_template, tools, documents, continue_final_message, template_kwargs)
+        route = self._route(options)
         if route is None:
-            return self._jinja_batch(conversations, **options)
+            return self._jinja_batch(conversations, options)
+        if not options.is_plain:
+            checked_conversations(conversations, batch=True)  # these raise before the options are checked
+            check_options(options)
         try:
-            results = route.renderer.render_batch(conversations, add_generation_prompt)
+            results = route.renderer.render_batch(conversations, options.add_generation_prompt)
         except Exception:
             # Some conversation raised: render in order so the first failing one raises, as transformers would.
-            return [
-                self.render(
-                    conversation,
-                    add_generation_prompt=add_generation_prompt,
-                    tools=tools,
-                    documents=documents,
-                    continue_final_message=continue_final_message,
-                    chat_template=chat_template,
-                    **template_kwargs,
-                )
-                for conversation in conversations
-            ]
+            return [self._render_one(conversation, options) for conversation in conversations]
         declined = [index for index, text in enumerate(results) if text is None]
         if declined:
-            for index, text in zip(declined, self._jinja_batch([conversations[i] for i in declined], **options)):
+            for index, text in zip(declined, self._jinja_batch([conversations[i] for i in declined], options)):
                 results[index] = text
-        return results
+        return results  # type: ignore[return-value]  # every None was replaced
 
-    def _jinja_batch(self, conversations: Sequence[Conversation], **options: Any) -> list[str]:
-        call, cleaned = self._start(conversations, batch=True, **options)
-        return [call.render(chat) for chat in cleaned]
+    def _render_one(self, messages: Conversation, options: RenderOptions) -> str:
+        return self.render(
+            messages,
+            add_generation_prompt=options.add_generation_prompt,
+            tools=options.tools,
+            documents=options.documents,
+            continue_final_message=options.continue_final_message,
+            chat_template=options.chat_template,
+            **options.variables,
+        )
 
     def render_spans(
         self,
@@ -423,44 +333,49 @@ class Template:
         **template_kwargs: Any,
     ) -> RenderedSpans:
         """The prompt plus where each message's content and each generation block is (see `RenderedSpans`)."""
-        route = self._route(chat_template, tools, documents, continue_final_message, template_kwargs)
-        if route is not None:
+        options = RenderOptions.of(add_generation_prompt, tools, documents, continue_final_message, chat_template, template_kwargs)
+        route = self._route(options)
+        if route is not None and (options.is_plain or _options_pass(route, messages, options)):
             spanned = route.renderer.render_spans(messages, add_generation_prompt)
             if spanned is not None:
                 return _compiled_spans(messages, *spanned)
-        call, (cleaned,) = self._start(
-            [messages],
-            batch=False,
-            chat_template=chat_template,
-            tools=tools,
-            documents=documents,
-            add_generation_prompt=add_generation_prompt,
-            continue_final_message=continue_final_message,
-            template_kwargs=template_kwargs,
-        )
+        call, (cleaned,) = self._jinja_call([messages], options, batch=False)
         from .jinja.spans import render_spans
 
         return render_spans(call, cleaned)
 
+    def _jinja_call(
+        self, conversations: Sequence[Conversation], options: RenderOptions, *, batch: bool
+    ) -> tuple[RenderCall, list[list[dict[str, Any]]]]:
+        source = self.select(options.chat_template, options.tools)
+        return jinja_call(source, conversations, options, self._special_tokens, self._limits, batch=batch)
 
-class _CompiledRoute:
-    """A compiled renderer for one source, and the variables that source reads (which send a call to Jinja)."""
+    def _jinja_batch(self, conversations: Sequence[Conversation], options: RenderOptions) -> list[str]:
+        call, cleaned = self._jinja_call(conversations, options, batch=True)
+        return [call.render(chat) for chat in cleaned]
 
-    __slots__ = ("reads", "renderer")
 
-    def __init__(self, renderer: Any, source: str) -> None:
-        from .jinja.environment import template_variables
+def _options_pass(route: Route, messages: Conversation, options: RenderOptions) -> bool:
+    """For a call with options on a compiled route: False when the builder declines the conversation (Jinja
+    then renders it, checks included); else transformers' checks of the options, which raise here."""
+    if not route.renderer.covers(messages):
+        return False
+    check_flags(options)
+    check_options(options)
+    return True
 
-        self.renderer = renderer
-        self.reads = template_variables(source)
 
-    def covers_call(self, tools: Any, documents: Any, template_kwargs: Mapping[str, Any]) -> bool:
-        """Whether the call's context is what the format assumes: no variable the template reads is passed."""
-        if tools is not None and "tools" in self.reads:
-            return False
-        if documents is not None and "documents" in self.reads:
-            return False
-        return not template_kwargs or self.reads.isdisjoint(template_kwargs)
+def _checked_sources(source: Any) -> str | Mapping[str, str]:
+    if isinstance(source, str):
+        return source
+    if isinstance(source, Mapping):
+        if not source:
+            raise ValueError("a mapping of named chat templates needs at least one template")
+        for key, value in source.items():
+            if not isinstance(key, str) or not isinstance(value, str):
+                raise TypeError("named chat templates must map str names to str Jinja sources")
+        return MappingProxyType(dict(source))
+    raise TypeError(f"a chat template is Jinja source (str) or a mapping of them, got {type(source).__name__}")
 
 
 def _compiled_spans(messages: Conversation, text: str, content: list, generation: list) -> RenderedSpans:
@@ -472,13 +387,3 @@ def _compiled_spans(messages: Conversation, text: str, content: list, generation
         else:
             spans.append(MessageSpan(index, role, span[0], span[1]))
     return RenderedSpans(text, tuple(spans), tuple(generation))
-
-
-def _check_conversation(messages: Any, *, allow_empty: bool) -> None:
-    """Reject what is not a conversation before anything else runs, naming the problem."""
-    if type(messages) not in (list, tuple) and (
-        isinstance(messages, (str, bytes, Mapping)) or not isinstance(messages, Sequence)
-    ):
-        raise InvalidConversation(f"a conversation is a list of messages, got {type(messages).__name__}")
-    if len(messages) == 0 and not allow_empty:
-        raise ValueError("Cannot apply chat template to an empty conversation. Provide at least one message.")

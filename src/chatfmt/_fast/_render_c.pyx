@@ -372,11 +372,6 @@ cdef class Renderer:
     def __reduce__(self):
         return Renderer, (self.format, self._tokens)
 
-    @property
-    def usable(self):
-        """False when the tokens leave nothing renderable (a required token is undefined)."""
-        return self._usable
-
     cdef inline CTurn* _lookup(self, const cf_str* role) noexcept nogil:
         cdef Py_ssize_t i
         for i in range(self._nturns):

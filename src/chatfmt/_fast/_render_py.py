@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any, Optional
+from typing import Any
 
 from ..formats.spec import Format
 from ._plan import (
@@ -23,7 +23,6 @@ from ._plan import (
     SYS_LEAD,
     SYS_REJECT,
     SYS_TURN,
-    T_AFTER_THINK,
     T_JSON,
     T_NONE,
     T_TRIM,
@@ -35,7 +34,7 @@ from ._plan import (
 __all__ = ["Renderer", "Spans"]
 
 Span = tuple[int, int]
-Spans = tuple[str, list[Optional[Span]], list[Span]]
+Spans = tuple[str, list[Span | None], list[Span]]
 _Item = tuple[PlanTurn, str, str]
 
 
@@ -80,11 +79,6 @@ class Renderer:
 
     def __reduce__(self) -> tuple[type[Renderer], tuple[Format, dict[str, Any]]]:
         return Renderer, (self.format, self._tokens)
-
-    @property
-    def usable(self) -> bool:
-        """False when the tokens leave nothing renderable (a required token is undefined)."""
-        return self._plan.usable
 
     def _scan(self, messages: object) -> list[_Item] | None:
         """Validate and classify every message; None means decline."""

@@ -1,178 +1,776 @@
-"""The built-in formats: stable names, aliases, the real reference Jinja of each, its special tokens.
+"""The built-in formats: one row each, holding everything chatfmt knows about it.
 
-Each `.jinja` file beside this module is a byte-for-byte copy of a model's published chat template, taken
-from the conformance corpus (shared/corpus/templates, provenance in its MANIFEST.tsv); `corpus_file`
-names it. Special tokens are the model tokenizer's `special_tokens_map` entries the template reads.
+A row names the model, its aliases, its special tokens (the model tokenizer's `special_tokens_map`
+entries the template reads) and its declarative `Format`, whose `name` is the built-in's name and whose
+`source` is the corpus file it mirrors. Everything else is derived: the reference Jinja is
+`templates/<name>.jinja` beside this module, a byte-for-byte copy of the model's published chat template
+taken from the conformance corpus (shared/corpus/templates, provenance in its MANIFEST.tsv); the
+variables a template reads come from parsing that source. Adding a built-in is one row plus its file.
+
+Every literal in a Format was read off its reference template, including the whitespace that
+trim_blocks/lstrip_blocks leave behind; the parity tests render both and compare. Comments say where a
+template's behaviour is unusual.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
+from types import MappingProxyType
+
+from .spec import DECLINE, ROLE, SKIP, Format, Reject, SystemPolicy, Token, Transform, Turn
+
+__all__ = ["BUILTINS", "FORMATS", "Builtin"]
 
 
 @dataclass(frozen=True)
-class BuiltinFormat:
-    name: str
+class Builtin:
+    """One built-in format: the model it comes from, how else it may be called, the tokens it reads."""
+
     model: str
-    corpus_file: str
-    special_tokens: dict[str, str]
+    special_tokens: Mapping[str, str]
+    format: Format
     aliases: tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "special_tokens", MappingProxyType(dict(self.special_tokens)))
+
+    @property
+    def name(self) -> str:
+        return self.format.name
+
+    @property
+    def corpus_file(self) -> str:
+        return self.format.source
+
     def read_source(self) -> str:
-        return resources.files(__package__).joinpath("templates").joinpath(f"{self.name}.jinja").read_text(encoding="utf-8")
+        """The reference Jinja, read as UTF-8 exactly as shipped."""
+        return resources.files(__package__).joinpath(f"templates/{self.name}.jinja").read_text(encoding="utf-8")
 
 
-def _llama_tokens(bos: str, eos: str) -> dict[str, str]:
-    return {"bos_token": bos, "eos_token": eos}
+_ALTERNATE = "Conversation roles must alternate user/assistant/user/assistant/..."
+
+BOS = Token("bos_token")
+EOS = Token("eos_token")
+BOS_CAT = Token("bos_token", required=True)  # concatenated: undefined raises in Jinja
+EOS_CAT = Token("eos_token", required=True)
+
+
+def _chatml(prefix: str, generated: bool = False) -> Turn:
+    return Turn(prefix=(prefix,), end=("<|im_end|>",), sep=("\n",), generated=generated)
+
+
+_CHATML_OTHER = Turn(prefix=("<|im_start|>", ROLE, "\n"), end=("<|im_end|>",), sep=("\n",))
+_CHATML_ASSISTANT = _chatml("<|im_start|>assistant\n", generated=True)
+
+
+def _chatml_with_default_system(name: str, source: str, default_system: str) -> Format:
+    """ChatML plus a system turn printed first: the message's own, or `default_system` when it has none."""
+    return Format(
+        name=name,
+        source=source,
+        roles={"assistant": _CHATML_ASSISTANT},
+        other=_CHATML_OTHER,
+        system=SystemPolicy.LEAD,
+        system_turn=_chatml("<|im_start|>system\n"),
+        default_system=default_system,
+        generation_prompt=("<|im_start|>assistant\n",),
+    )
+
+
+_L3_HEADER = Turn(
+    prefix=("<|start_header_id|>", ROLE, "<|end_header_id|>\n\n"), end=("<|eot_id|>",), transform=Transform.TRIM
+)
+_L3_ASSISTANT = Turn(
+    prefix=("<|start_header_id|>assistant<|end_header_id|>\n\n",),
+    end=("<|eot_id|>",),
+    transform=Transform.TRIM,
+    generated=True,
+)
+
+
+_L31_IPYTHON = Turn(
+    prefix=("<|start_header_id|>ipython<|end_header_id|>\n\n",),
+    end=("<|eot_id|>",),
+    # `message.content is iterable` holds for a string, so the template prints it through tojson.
+    transform=Transform.JSON,
+)
+
+
+_GEMMA_OTHER = Turn(
+    prefix=("<start_of_turn>", ROLE, "\n"), end=("<end_of_turn>",), sep=("\n",), transform=Transform.TRIM
+)
+_GEMMA_ROLES = {
+    "assistant": Turn(
+        prefix=("<start_of_turn>model\n",), end=("<end_of_turn>",), sep=("\n",), transform=Transform.TRIM, generated=True
+    )
+}
+
+
+_VICUNA_ASSISTANT = Turn(prefix=("ASSISTANT: ",), end=("</s>",), sep=("\n",), generated=True)
+
+
+_COHERE_END = ("<|END_OF_TURN_TOKEN|>",)
+
+
+# --- ChatML relatives -----------------------------------------------------------------------------
+
+_QWEN_DEFAULT_SYSTEM = "You are a helpful assistant."
+
+
+# Qwen1.5 leaves the last turn open without a generation prompt, and prints no prompt after an
+# assistant message.
+_QWEN15_OPEN = (("<|im_end|>\n<|im_start|>assistant\n",), ())
+
+
+def _qwen15(prefix: str, generated: bool = False) -> Turn:
+    last = (("<|im_end|>\n",), ()) if generated else _QWEN15_OPEN
+    return Turn(prefix=(prefix,), end=("<|im_end|>",), sep=("\n",), generated=generated, last=last)
+
+
+# --- Mistral and Llama-2 relatives ----------------------------------------------------------------
+
+
+# --- Gemma ------------------------------------------------------------------------------------------
+
+
+# --- Phi ----------------------------------------------------------------------------------------------
+
+_PHI_END = ("<|end|>",)
+_PHI_ASSISTANT = Turn(prefix=("<|assistant|>\n",), end=_PHI_END, sep=("\n",), generated=True)
+
+
+_PHI4_END = ("<|im_end|>",)
+
+
+# --- Others -------------------------------------------------------------------------------------------
+
+_OPENCHAT_END = ("<|end_of_turn|>",)
+
+
+_TULU_ASSISTANT_END = (EOS_CAT,)
 
 
 _QWEN_TOKENS = {"eos_token": "<|im_end|>", "pad_token": "<|endoftext|>", "unk_token": "<|endoftext|>"}
 
-# Kept sorted by name.
-BUILTINS: tuple[BuiltinFormat, ...] = (
-    BuiltinFormat(
-        "alpaca", "tatsu-lab/alpaca (community template)", "tatsu-lab--alpaca--chujiezheng.jinja",
-        _llama_tokens("<s>", "</s>"),
+
+def _bos_eos(bos: str, eos: str) -> dict[str, str]:
+    return {"bos_token": bos, "eos_token": eos}
+
+
+# One row per built-in, kept sorted by name.
+BUILTINS: tuple[Builtin, ...] = (
+    Builtin(
+        "tatsu-lab/alpaca (community template)",
+        _bos_eos("<s>", "</s>"),
+        format=Format(
+            name="alpaca",
+            source="tatsu-lab--alpaca--chujiezheng.jinja",
+            roles={
+                # The template's indentation before `{{` survives (lstrip_blocks only strips before `{%`).
+                "user": Turn(prefix=("        ### Instruction:\n",), end=("\n\n",), sep=("\n",), transform=Transform.TRIM),
+                "assistant": Turn(
+                    prefix=("        ### Response:\n",),
+                    end=(EOS_CAT,),
+                    sep=("\n\n\n",),
+                    transform=Transform.TRIM,
+                    generated=True,
+                ),
+            },
+            other=SKIP,
+            start=("\n", BOS_CAT),  # `bos_token + system_message`
+            system=SystemPolicy.LEAD,
+            system_turn=Turn(end=("\n\n",), transform=Transform.TRIM),
+            after_system=("\n",),
+            alternation_error=_ALTERNATE,
+            loop_prefix=("\n",),  # the blank line in the loop body prints for every message
+            generation_prompt=("\n    ### Response:\n\n",),
+            no_generation_prompt=("\n",),
+        ),
     ),
-    BuiltinFormat(
-        "alphamonarch", "mlabonne/AlphaMonarch-7B", "mlabonne--AlphaMonarch-7B.jinja",
-        _llama_tokens("<s>", "</s>"), aliases=("alpha-monarch",),
+    Builtin(
+        "mlabonne/AlphaMonarch-7B",
+        _bos_eos("<s>", "</s>"),
+        aliases=("alpha-monarch",),
+        format=Format(
+            name="alphamonarch",
+            source="mlabonne--AlphaMonarch-7B.jinja",
+            # ChatML's layout with the BOS and EOS tokens as the markers, both concatenated.
+            roles={"assistant": Turn(prefix=(BOS_CAT, "assistant\n"), end=(EOS_CAT,), sep=("\n",), generated=True)},
+            other=Turn(prefix=(BOS_CAT, ROLE, "\n"), end=(EOS_CAT,), sep=("\n",)),
+            generation_prompt=(BOS_CAT, "assistant\n"),
+        ),
     ),
-    BuiltinFormat(
-        "chatml", "teknium/OpenHermes-2.5-Mistral-7B", "teknium--OpenHermes-2.5-Mistral-7B.jinja",
-        _llama_tokens("<s>", "<|im_end|>"), aliases=("openhermes", "hermes-2"),
+    Builtin(
+        "teknium/OpenHermes-2.5-Mistral-7B",
+        _bos_eos("<s>", "<|im_end|>"),
+        aliases=("openhermes", "hermes-2"),
+        format=Format(
+            name="chatml",
+            source="teknium--OpenHermes-2.5-Mistral-7B.jinja",
+            roles={"assistant": _CHATML_ASSISTANT},
+            other=_CHATML_OTHER,
+            generation_prompt=("<|im_start|>assistant\n",),
+        ),
     ),
-    BuiltinFormat(
-        "command-r", "CohereForAI/c4ai-command-r-v01", "CohereForAI--c4ai-command-r-v01.jinja",
-        _llama_tokens("<BOS_TOKEN>", "<|END_OF_TURN_TOKEN|>"), aliases=("cohere", "command-r-v01"),
+    Builtin(
+        "CohereForAI/c4ai-command-r-v01",
+        _bos_eos("<BOS_TOKEN>", "<|END_OF_TURN_TOKEN|>"),
+        aliases=("cohere", "command-r-v01"),
+        format=Format(
+            name="command-r",
+            source="CohereForAI--c4ai-command-r-v01.jinja",
+            roles={
+                "user": Turn(
+                    prefix=("<|START_OF_TURN_TOKEN|><|USER_TOKEN|>",), end=_COHERE_END, transform=Transform.TRIM
+                ),
+                "assistant": Turn(
+                    prefix=("<|START_OF_TURN_TOKEN|><|CHATBOT_TOKEN|>",),
+                    end=_COHERE_END,
+                    transform=Transform.TRIM,
+                    generated=True,
+                ),
+            },
+            other=SKIP,
+            start=(BOS,),
+            system=SystemPolicy.LEAD,
+            system_turn=Turn(prefix=("<|START_OF_TURN_TOKEN|><|SYSTEM_TOKEN|>",), end=_COHERE_END),  # not stripped
+            alternation_error=_ALTERNATE,
+            generation_prompt=("<|START_OF_TURN_TOKEN|><|CHATBOT_TOKEN|>",),
+        ),
     ),
-    BuiltinFormat(
-        "deepseek-coder", "deepseek-ai/deepseek-coder-33b-instruct", "deepseek-ai--deepseek-coder-33b-instruct.jinja",
-        _llama_tokens("<｜begin▁of▁sentence｜>", "<|EOT|>"), aliases=("deepseek-coder-instruct",),
+    Builtin(
+        "deepseek-ai/deepseek-coder-33b-instruct",
+        _bos_eos("<｜begin▁of▁sentence｜>", "<|EOT|>"),
+        aliases=("deepseek-coder-instruct",),
+        format=Format(
+            name="deepseek-coder",
+            source="deepseek-ai--deepseek-coder-33b-instruct.jinja",
+            roles={
+                "system": Turn(),  # printed bare, where it is
+                "user": Turn(prefix=("### Instruction:\n",), end=("\n",)),
+                "assistant": Turn(prefix=("### Response:\n",), end=("\n<|EOT|>",), sep=("\n",), generated=True),
+            },
+            # Every role but system and user prints as a response.
+            other=Turn(prefix=("### Response:\n",), end=("\n<|EOT|>",), sep=("\n",)),
+            start=(BOS,),
+            # The default system prompt is printed when no message at all is a system message.
+            system=SystemPolicy.TURN,
+            system_turn=Turn(),
+            default_system=(
+                "You are an AI programming assistant, utilizing the Deepseek Coder model, developed by Deepseek "
+                "Company, and you only answer questions related to computer science. For politically sensitive "
+                "questions, security and privacy issues, and other non-computer science questions, you will refuse "
+                "to answer\n"
+            ),
+            generation_prompt=("### Response:\n",),
+        ),
     ),
-    BuiltinFormat(
-        "deepseek-v3", "deepseek-ai/DeepSeek-V3", "deepseek-ai--DeepSeek-V3.jinja",
-        _llama_tokens("<｜begin▁of▁sentence｜>", "<｜end▁of▁sentence｜>"), aliases=("deepseek3",),
+    Builtin(
+        "deepseek-ai/DeepSeek-V3",
+        _bos_eos("<｜begin▁of▁sentence｜>", "<｜end▁of▁sentence｜>"),
+        aliases=("deepseek3",),
+        format=Format(
+            name="deepseek-v3",
+            source="deepseek-ai--DeepSeek-V3.jinja",
+            roles={
+                "user": Turn(prefix=("<\uff5cUser\uff5c>",)),
+                "assistant": Turn(
+                    prefix=("<\uff5cAssistant\uff5c>",),
+                    end=("<\uff5cend\u2581of\u2581sentence\uff5c>",),
+                    transform=Transform.AFTER_THINK,
+                    generated=True,
+                ),
+                "system": SKIP,
+                # Tool outputs depend on state carried across the conversation (is_tool, is_output_first).
+                "tool": DECLINE,
+            },
+            other=SKIP,
+            start=(BOS,),
+            system=SystemPolicy.COLLECT,
+            system_turn=Turn(),
+            collect_sep="\n\n",
+            generation_prompt=("<\uff5cAssistant\uff5c><think>\n",),
+            declined_keys=frozenset({"tool_calls"}),
+        ),
     ),
-    BuiltinFormat(
-        "gemma", "google/gemma-7b-it", "google--gemma-7b-it.jinja",
-        _llama_tokens("<bos>", "<eos>"), aliases=("gemma-1", "gemma-it"),
+    Builtin(
+        "google/gemma-7b-it",
+        _bos_eos("<bos>", "<eos>"),
+        aliases=("gemma-1", "gemma-it"),
+        format=Format(
+            name="gemma",
+            source="google--gemma-7b-it.jinja",
+            roles=_GEMMA_ROLES,
+            other=_GEMMA_OTHER,
+            # Only a *first* system message is refused; a later one at an odd index prints as a turn.
+            system=SystemPolicy.REJECT,
+            system_error="System role not supported",
+            alternation_error=_ALTERNATE,
+            generation_prompt=("<start_of_turn>model\n",),
+        ),
     ),
-    BuiltinFormat(
-        "gemma-2", "google/gemma-2-2b-it", "google--gemma-2-2b-it.jinja",
-        _llama_tokens("<bos>", "<eos>"), aliases=("gemma2", "gemma-2-it"),
+    Builtin(
+        "google/gemma-2-2b-it",
+        _bos_eos("<bos>", "<eos>"),
+        aliases=("gemma2", "gemma-2-it"),
+        format=Format(
+            name="gemma-2",
+            source="google--gemma-2-2b-it.jinja",
+            roles=_GEMMA_ROLES,
+            other=_GEMMA_OTHER,
+            start=(BOS,),  # the only difference from Gemma 1
+            system=SystemPolicy.REJECT,
+            system_error="System role not supported",
+            alternation_error=_ALTERNATE,
+            generation_prompt=("<start_of_turn>model\n",),
+        ),
     ),
-    BuiltinFormat(
-        "h2o-danube", "h2oai/h2o-danube-1.8b-chat", "h2oai--h2o-danube-1.8b-chat.jinja",
-        _llama_tokens("<s>", "</s>"), aliases=("danube", "h2o-danube-chat"),
+    Builtin(
+        "h2oai/h2o-danube-1.8b-chat",
+        _bos_eos("<s>", "</s>"),
+        aliases=("danube", "h2o-danube-chat"),
+        format=Format(
+            name="h2o-danube",
+            source="h2oai--h2o-danube-1.8b-chat.jinja",
+            roles={
+                "system": Turn(prefix=("<|system|>",), end=(EOS_CAT,)),
+                "user": Turn(prefix=("<|prompt|>",), end=(EOS_CAT,)),
+                "assistant": Turn(prefix=("<|answer|>",), end=(EOS_CAT,), generated=True),
+            },
+            other=SKIP,
+            generation_prompt=("<|answer|>",),  # `loop.last and add_generation_prompt`
+        ),
     ),
-    BuiltinFormat(
-        "hermes-2-pro", "NousResearch/Hermes-2-Pro-Llama-3-8B", "NousResearch--Hermes-2-Pro-Llama-3-8B.jinja",
-        _llama_tokens("<|begin_of_text|>", "<|im_end|>"), aliases=("hermes-2-pro-llama-3",),
+    Builtin(
+        "NousResearch/Hermes-2-Pro-Llama-3-8B",
+        _bos_eos("<|begin_of_text|>", "<|im_end|>"),
+        aliases=("hermes-2-pro-llama-3",),
+        format=Format(
+            name="hermes-2-pro",
+            source="NousResearch--Hermes-2-Pro-Llama-3-8B.jinja",
+            roles={"assistant": _CHATML_ASSISTANT},
+            other=_CHATML_OTHER,
+            start=(BOS,),
+            generation_prompt=("<|im_start|>assistant\n",),
+        ),
     ),
-    BuiltinFormat(
-        "llama-2", "transformers LlamaTokenizer default (Llama-2 chat)", "hf-internal-testing--llama-tokenizer.jinja",
-        {"bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>"}, aliases=("llama2", "llama-2-chat"),
+    Builtin(
+        "transformers LlamaTokenizer default (Llama-2 chat)",
+        {"bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>"},
+        aliases=("llama2", "llama-2-chat"),
+        format=Format(
+            name="llama-2",
+            source="hf-internal-testing--llama-tokenizer.jinja",
+            roles={
+                # `.strip()` applies to the whole content, system block included when it is folded in.
+                "user": Turn(prefix=(BOS_CAT, "[INST] "), end=(" [/INST]",), transform=Transform.TRIM),
+                "system": Turn(prefix=("<<SYS>>\n",), end=("\n<</SYS>>\n\n",), transform=Transform.TRIM),
+                "assistant": Turn(prefix=(" ",), end=(" ", EOS_CAT), transform=Transform.TRIM, generated=True),
+            },
+            other=SKIP,
+            system=SystemPolicy.FOLD,
+            system_turn=Turn(prefix=("<<SYS>>\n",), end=("\n<</SYS>>\n\n",)),
+            alternation_error=_ALTERNATE,
+            # No generation prompt: the template never reads add_generation_prompt.
+        ),
     ),
-    BuiltinFormat(
-        "llama-3", "meta-llama/Meta-Llama-3-8B-Instruct", "meta-llama--Meta-Llama-3-8B-Instruct.jinja",
-        _llama_tokens("<|begin_of_text|>", "<|eot_id|>"), aliases=("llama3", "llama-3-instruct"),
+    Builtin(
+        "meta-llama/Meta-Llama-3-8B-Instruct",
+        _bos_eos("<|begin_of_text|>", "<|eot_id|>"),
+        aliases=("llama3", "llama-3-instruct"),
+        format=Format(
+            name="llama-3",
+            source="meta-llama--Meta-Llama-3-8B-Instruct.jinja",
+            roles={"assistant": _L3_ASSISTANT},
+            other=_L3_HEADER,
+            start=(BOS_CAT,),  # `bos_token + content` on the first message
+            generation_prompt=("<|start_header_id|>assistant<|end_header_id|>\n\n",),
+        ),
     ),
-    BuiltinFormat(
-        "llama-3.1", "meta-llama/Llama-3.1-8B-Instruct", "meta-llama--Llama-3.1-8B-Instruct.jinja",
-        _llama_tokens("<|begin_of_text|>", "<|eot_id|>"), aliases=("llama3.1", "llama-3.1-instruct"),
+    Builtin(
+        "meta-llama/Llama-3.1-8B-Instruct",
+        _bos_eos("<|begin_of_text|>", "<|eot_id|>"),
+        aliases=("llama3.1", "llama-3.1-instruct"),
+        format=Format(
+            name="llama-3.1",
+            source="meta-llama--Llama-3.1-8B-Instruct.jinja",
+            roles={"assistant": _L3_ASSISTANT, "tool": _L31_IPYTHON, "ipython": _L31_IPYTHON},
+            other=_L3_HEADER,
+            start=(BOS,),
+            # Without date_string the template prints its own default date, not today's (no strftime_now).
+            system=SystemPolicy.LEAD,
+            system_turn=Turn(
+                prefix=(
+                    "<|start_header_id|>system<|end_header_id|>\n\n"
+                    "Cutting Knowledge Date: December 2023\nToday Date: 26 Jul 2024\n\n",
+                ),
+                end=("<|eot_id|>",),
+                transform=Transform.TRIM,
+            ),
+            default_system="",
+            generation_prompt=("<|start_header_id|>assistant<|end_header_id|>\n\n",),
+            declined_keys=frozenset({"tool_calls"}),
+        ),
     ),
-    BuiltinFormat(
-        "minicpm", "indischepartij/MiniCPM-3B-OpenHermes-2.5-v2", "indischepartij--MiniCPM-3B-OpenHermes-2.5-v2.jinja",
-        _llama_tokens("<s>", "</s>"), aliases=("minicpm-2b",),
+    Builtin(
+        "indischepartij/MiniCPM-3B-OpenHermes-2.5-v2",
+        _bos_eos("<s>", "</s>"),
+        aliases=("minicpm-2b",),
+        format=Format(
+            name="minicpm",
+            source="indischepartij--MiniCPM-3B-OpenHermes-2.5-v2.jinja",
+            roles={
+                "user": Turn(prefix=("<\u7528\u6237>",), end=("<AI>",), transform=Transform.TRIM),
+                "assistant": Turn(transform=Transform.TRIM, generated=True),
+            },
+            other=Turn(transform=Transform.TRIM),  # every other role, system included, prints its content bare
+        ),
     ),
-    BuiltinFormat(
-        "mistral-v1", "mistralai/Mixtral-8x7B-Instruct-v0.1", "mistralai--Mixtral-8x7B-Instruct-v0.1.jinja",
-        _llama_tokens("<s>", "</s>"), aliases=("mistral", "mixtral", "mistral-instruct-v0.1"),
+    Builtin(
+        "mistralai/Mixtral-8x7B-Instruct-v0.1",
+        _bos_eos("<s>", "</s>"),
+        aliases=("mistral", "mixtral", "mistral-instruct-v0.1"),
+        format=Format(
+            name="mistral-v1",
+            source="mistralai--Mixtral-8x7B-Instruct-v0.1.jinja",
+            roles={
+                "user": Turn(prefix=("[INST] ",), end=(" [/INST]",)),
+                "assistant": Turn(end=(EOS_CAT,), generated=True),
+            },
+            other=Reject("Only user and assistant roles are supported!"),
+            start=(BOS,),
+            alternation_error=_ALTERNATE,
+        ),
     ),
-    BuiltinFormat(
-        "mistral-v1-gptq", "TheBloke/Mistral-7B-Instruct-v0.1-GPTQ", "TheBloke--Mistral-7B-Instruct-v0.1-GPTQ.jinja",
-        _llama_tokens("<s>", "</s>"), aliases=("mistral-7b-instruct-v0.1-gptq",),
+    Builtin(
+        "TheBloke/Mistral-7B-Instruct-v0.1-GPTQ",
+        _bos_eos("<s>", "</s>"),
+        aliases=("mistral-7b-instruct-v0.1-gptq",),
+        format=Format(
+            name="mistral-v1-gptq",
+            source="TheBloke--Mistral-7B-Instruct-v0.1-GPTQ.jinja",
+            roles={
+                "user": Turn(prefix=("[INST] ",), end=(" [/INST]",)),
+                "assistant": Turn(end=(EOS_CAT,), sep=(" ",), generated=True),  # `eos_token + ' '`
+            },
+            other=Reject("Only user and assistant roles are supported!"),
+            start=(BOS,),
+            alternation_error=_ALTERNATE,
+        ),
     ),
-    BuiltinFormat(
-        "mistral-v2", "mistralai/Mistral-7B-Instruct-v0.2 (the v1 template with a system prompt)",
-        "mistralai--Mistral-7B-Instruct-v0.2--v1-with-system.jinja",
-        _llama_tokens("<s>", "</s>"), aliases=("mistral-instruct-v0.2", "mistral-v1-with-system"),
+    Builtin(
+        "mistralai/Mistral-7B-Instruct-v0.2 (the v1 template with a system prompt)",
+        _bos_eos("<s>", "</s>"),
+        aliases=("mistral-instruct-v0.2", "mistral-v1-with-system"),
+        format=Format(
+            name="mistral-v2",
+            source="mistralai--Mistral-7B-Instruct-v0.2--v1-with-system.jinja",
+            roles={
+                "user": Turn(prefix=(" [INST] ",), end=(" [/INST]",)),
+                "assistant": Turn(prefix=(" ",), end=(EOS_CAT,), generated=True),
+            },
+            # A system message after the first one is refused (after the alternation check).
+            other=Reject(
+                "Only user and assistant roles are supported, with the exception of an initial optional system message!"
+            ),
+            start=(BOS,),
+            # `' [INST] ' + system_message + '\n\n' + message['content'] + ' [/INST]'`, not stripped.
+            system=SystemPolicy.FOLD,
+            system_turn=Turn(end=("\n\n",)),
+            alternation_error=(
+                "After the optional system message, conversation roles must alternate user/assistant/user/assistant/..."
+            ),
+        ),
     ),
-    BuiltinFormat(
-        "mistral-v3", "mistralai/Mistral-7B-Instruct-v0.3", "mistralai--Mistral-7B-Instruct-v0.3.jinja",
-        _llama_tokens("<s>", "</s>"), aliases=("mistral-instruct-v0.3",),
+    Builtin(
+        "mistralai/Mistral-7B-Instruct-v0.3",
+        _bos_eos("<s>", "</s>"),
+        aliases=("mistral-instruct-v0.3",),
+        format=Format(
+            name="mistral-v3",
+            source="mistralai--Mistral-7B-Instruct-v0.3.jinja",
+            roles={
+                "user": Turn(prefix=(" [INST] ",), end=(" [/INST]",)),
+                "assistant": Turn(prefix=(" ",), end=(" ", EOS_CAT), generated=True),
+                "tool": DECLINE,  # reads tool_call_id
+            },
+            other=SKIP,  # system messages are dropped
+            start=(BOS,),
+            declined_keys=frozenset({"tool_calls"}),
+        ),
     ),
-    BuiltinFormat(
-        "openchat", "openchat/openchat-3.5-0106", "openchat--openchat-3.5-0106.jinja",
-        _llama_tokens("<s>", "<|end_of_turn|>"), aliases=("openchat-3.5",),
+    Builtin(
+        "openchat/openchat-3.5-0106",
+        _bos_eos("<s>", "<|end_of_turn|>"),
+        aliases=("openchat-3.5",),
+        format=Format(
+            name="openchat",
+            source="openchat--openchat-3.5-0106.jinja",
+            # `'GPT4 Correct ' + message['role'].title() + ': '`: the known roles are written out; any other
+            # role would need str.title() and is declined.
+            roles={
+                "system": Turn(prefix=("GPT4 Correct System: ",), end=_OPENCHAT_END),
+                "user": Turn(prefix=("GPT4 Correct User: ",), end=_OPENCHAT_END),
+                "assistant": Turn(prefix=("GPT4 Correct Assistant: ",), end=_OPENCHAT_END, generated=True),
+            },
+            other=DECLINE,
+            start=(BOS,),
+            generation_prompt=("GPT4 Correct Assistant:",),
+        ),
     ),
-    BuiltinFormat(
-        "orca-vicuna", "abacusai/Fewshot-Metamath-OrcaVicuna-Mistral",
-        "abacusai--Fewshot-Metamath-OrcaVicuna-Mistral.jinja",
-        _llama_tokens("<s>", "</s>"), aliases=("fewshot-metamath",),
+    Builtin(
+        "abacusai/Fewshot-Metamath-OrcaVicuna-Mistral",
+        _bos_eos("<s>", "</s>"),
+        aliases=("fewshot-metamath",),
+        format=Format(
+            name="orca-vicuna",
+            source="abacusai--Fewshot-Metamath-OrcaVicuna-Mistral.jinja",
+            roles={
+                "system": Turn(),  # printed bare
+                "user": Turn(prefix=(" Question: ",)),
+                "assistant": Turn(prefix=(" Answer: ",), end=(EOS_CAT,), generated=True),
+            },
+            other=SKIP,
+            start=(BOS,),
+            generation_prompt=(" Answer: ",),
+        ),
     ),
-    BuiltinFormat(
-        "orion", "OrionStarAI/Orion-14B-Chat", "OrionStarAI--Orion-14B-Chat.jinja",
-        _llama_tokens("<s>", "</s>"), aliases=("orion-14b",),
+    Builtin(
+        "OrionStarAI/Orion-14B-Chat",
+        _bos_eos("<s>", "</s>"),
+        aliases=("orion-14b",),
+        format=Format(
+            name="orion",
+            source="OrionStarAI--Orion-14B-Chat.jinja",
+            roles={
+                "user": Turn(prefix=("Human: ",), end=("\n\nAssistant: ", EOS_CAT)),
+                "assistant": Turn(end=(EOS_CAT,), generated=True),
+            },
+            other=SKIP,
+            start=(BOS,),  # `loop.first`: printed whatever the first role
+            # No generation prompt: the template never reads add_generation_prompt.
+        ),
     ),
-    BuiltinFormat(
-        "phi-3", "microsoft/Phi-3-mini-4k-instruct", "microsoft--Phi-3-mini-4k-instruct.jinja",
-        _llama_tokens("<s>", "<|endoftext|>"), aliases=("phi3",),
+    Builtin(
+        "microsoft/Phi-3-mini-4k-instruct",
+        _bos_eos("<s>", "<|endoftext|>"),
+        aliases=("phi3",),
+        format=Format(
+            name="phi-3",
+            source="microsoft--Phi-3-mini-4k-instruct.jinja",
+            roles={
+                "system": Turn(prefix=("<|system|>\n",), end=("<|end|>",), sep=("\n",)),
+                "user": Turn(prefix=("<|user|>\n",), end=("<|end|>",), sep=("\n",)),
+                "assistant": Turn(prefix=("<|assistant|>\n",), end=("<|end|>",), sep=("\n",), generated=True),
+            },
+            other=SKIP,
+            generation_prompt=("<|assistant|>\n",),
+            no_generation_prompt=(EOS,),
+        ),
     ),
-    BuiltinFormat(
-        "phi-3-medium", "microsoft/Phi-3-medium-4k-instruct", "microsoft--Phi-3-medium-4k-instruct.jinja",
-        _llama_tokens("<s>", "<|endoftext|>"), aliases=("phi3-medium",),
+    Builtin(
+        "microsoft/Phi-3-medium-4k-instruct",
+        _bos_eos("<s>", "<|endoftext|>"),
+        aliases=("phi3-medium",),
+        format=Format(
+            name="phi-3-medium",
+            source="microsoft--Phi-3-medium-4k-instruct.jinja",
+            roles={
+                # The assistant header follows every user turn; the template never reads add_generation_prompt.
+                "user": Turn(prefix=("<|user|>\n",), end=_PHI_END, sep=("\n<|assistant|>\n",)),
+                "assistant": Turn(end=_PHI_END, sep=("\n",), generated=True),
+            },
+            other=SKIP,  # system messages are dropped
+        ),
     ),
-    BuiltinFormat(
-        "phi-3-small", "microsoft/Phi-3-small-8k-instruct", "microsoft--Phi-3-small-8k-instruct.jinja",
-        _llama_tokens("<|endoftext|>", "<|endoftext|>"), aliases=("phi3-small",),
+    Builtin(
+        "microsoft/Phi-3-small-8k-instruct",
+        _bos_eos("<|endoftext|>", "<|endoftext|>"),
+        aliases=("phi3-small",),
+        format=Format(
+            name="phi-3-small",
+            source="microsoft--Phi-3-small-8k-instruct.jinja",
+            roles={"assistant": _PHI_ASSISTANT},
+            other=Turn(prefix=("<|", ROLE, "|>\n"), end=_PHI_END, sep=("\n",)),  # every role is a turn
+            start=(BOS,),
+            generation_prompt=("<|assistant|>\n",),
+            no_generation_prompt=(EOS,),
+        ),
     ),
-    BuiltinFormat(
-        "phi-3.5", "microsoft/Phi-3.5-mini-instruct", "microsoft--Phi-3.5-mini-instruct.jinja",
-        _llama_tokens("<s>", "<|endoftext|>"), aliases=("phi3.5", "phi-3.5-mini"),
+    Builtin(
+        "microsoft/Phi-3.5-mini-instruct",
+        _bos_eos("<s>", "<|endoftext|>"),
+        aliases=("phi3.5", "phi-3.5-mini"),
+        format=Format(
+            name="phi-3.5",
+            source="microsoft--Phi-3.5-mini-instruct.jinja",
+            roles={
+                # `message['role'] == 'system' and message['content']`: an empty system message prints nothing.
+                "system": Turn(prefix=("<|system|>\n",), end=_PHI_END, sep=("\n",), skip_empty=True),
+                "user": Turn(prefix=("<|user|>\n",), end=_PHI_END, sep=("\n",)),
+                "assistant": _PHI_ASSISTANT,
+            },
+            other=SKIP,
+            generation_prompt=("<|assistant|>\n",),
+            no_generation_prompt=(EOS,),
+        ),
     ),
-    BuiltinFormat(
-        "phi-4", "microsoft/phi-4", "microsoft--phi-4.jinja",
-        _llama_tokens("<|endoftext|>", "<|im_end|>"), aliases=("phi4",),
+    Builtin(
+        "microsoft/phi-4",
+        _bos_eos("<|endoftext|>", "<|im_end|>"),
+        aliases=("phi4",),
+        format=Format(
+            name="phi-4",
+            source="microsoft--phi-4.jinja",
+            roles={
+                "system": Turn(prefix=("<|im_start|>system<|im_sep|>",), end=_PHI4_END),
+                # The assistant header follows every user turn; the template never reads add_generation_prompt.
+                "user": Turn(prefix=("<|im_start|>user<|im_sep|>",), end=_PHI4_END, sep=("<|im_start|>assistant<|im_sep|>",)),
+                "assistant": Turn(end=_PHI4_END, generated=True),
+            },
+            other=SKIP,
+        ),
     ),
-    BuiltinFormat(
-        "qwen1.5", "Qwen/Qwen1.5-72B-Chat", "Qwen--Qwen1.5-72B-Chat.jinja",
-        _QWEN_TOKENS, aliases=("qwen-1.5", "qwen15"),
+    Builtin(
+        "Qwen/Qwen1.5-72B-Chat",
+        _QWEN_TOKENS,
+        aliases=("qwen-1.5", "qwen15"),
+        format=Format(
+            name="qwen1.5",
+            source="Qwen--Qwen1.5-72B-Chat.jinja",
+            roles={"assistant": _qwen15("<|im_start|>assistant\n", generated=True)},
+            other=Turn(
+                prefix=("<|im_start|>", ROLE, "\n"), end=("<|im_end|>",), sep=("\n",), last=_QWEN15_OPEN
+            ),
+            system=SystemPolicy.LEAD,
+            system_turn=_qwen15("<|im_start|>system\n"),
+            default_system="You are a helpful assistant",  # no full stop, unlike Qwen2
+            generation_prompt=("<|im_start|>assistant\n",),
+        ),
     ),
-    BuiltinFormat(
-        "qwen2", "Qwen/Qwen2-7B-Instruct", "Qwen--Qwen2-7B-Instruct.jinja",
-        _QWEN_TOKENS, aliases=("qwen-2",),
+    Builtin(
+        "Qwen/Qwen2-7B-Instruct",
+        _QWEN_TOKENS,
+        aliases=("qwen-2",),
+        format=_chatml_with_default_system("qwen2", "Qwen--Qwen2-7B-Instruct.jinja", _QWEN_DEFAULT_SYSTEM),
     ),
-    BuiltinFormat(
-        "qwen2-vl", "Qwen/Qwen2-VL-7B-Instruct", "Qwen--Qwen2-VL-7B-Instruct.jinja",
-        _QWEN_TOKENS, aliases=("qwen-2-vl",),
+    # String contents print exactly as Qwen2's; lists of parts (images, videos) are declined.
+    Builtin(
+        "Qwen/Qwen2-VL-7B-Instruct",
+        _QWEN_TOKENS,
+        aliases=("qwen-2-vl",),
+        format=_chatml_with_default_system(
+            "qwen2-vl", "Qwen--Qwen2-VL-7B-Instruct.jinja", _QWEN_DEFAULT_SYSTEM
+        ),
     ),
-    BuiltinFormat(
-        "qwen2.5", "Qwen/Qwen2.5-7B-Instruct", "Qwen--Qwen2.5-7B-Instruct.jinja",
-        {"eos_token": "<|im_end|>", "pad_token": "<|endoftext|>", "unk_token": "<|endoftext|>"},
+    Builtin(
+        "Qwen/Qwen2.5-7B-Instruct",
+        _QWEN_TOKENS,
         aliases=("qwen-2.5", "qwen25"),
+        format=Format(
+            name="qwen2.5",
+            source="Qwen--Qwen2.5-7B-Instruct.jinja",
+            roles={
+                "user": _chatml("<|im_start|>user\n"),
+                "system": _chatml("<|im_start|>system\n"),  # a system message after the first one
+                "assistant": _CHATML_ASSISTANT,
+                # Consecutive tool results share one user turn.
+                "tool": Turn(
+                    prefix=("\n<tool_response>\n",),
+                    end=("\n</tool_response>",),
+                    group_open=("<|im_start|>user",),
+                    group_close=("<|im_end|>\n",),
+                ),
+            },
+            other=SKIP,  # any other role prints nothing
+            system=SystemPolicy.LEAD,
+            system_turn=_chatml("<|im_start|>system\n"),
+            default_system="You are Qwen, created by Alibaba Cloud. You are a helpful assistant.",
+            generation_prompt=("<|im_start|>assistant\n",),
+            declined_keys=frozenset({"tool_calls"}),
+        ),
     ),
-    BuiltinFormat(
-        "smollm2", "HuggingFaceTB/SmolLM2-135M-Instruct", "HuggingFaceTB--SmolLM2-135M-Instruct.jinja",
+    # The default system turn is printed inside the loop at loop.first; the output is the same.
+    Builtin(
+        "HuggingFaceTB/SmolLM2-135M-Instruct",
         {"bos_token": "<|im_start|>", "eos_token": "<|im_end|>", "pad_token": "<|im_end|>", "unk_token": "<|endoftext|>"},
         aliases=("smollm-2",),
+        format=_chatml_with_default_system(
+            "smollm2",
+            "HuggingFaceTB--SmolLM2-135M-Instruct.jinja",
+            "You are a helpful AI assistant named SmolLM, trained by Hugging Face",
+        ),
     ),
-    BuiltinFormat(
-        "solar", "upstage/SOLAR-10.7B-Instruct-v1.0", "upstage--SOLAR-10.7B-Instruct-v1.0.jinja",
-        _llama_tokens("<s>", "</s>"), aliases=("solar-instruct",),
+    Builtin(
+        "upstage/SOLAR-10.7B-Instruct-v1.0",
+        _bos_eos("<s>", "</s>"),
+        aliases=("solar-instruct",),
+        format=Format(
+            name="solar",
+            source="upstage--SOLAR-10.7B-Instruct-v1.0.jinja",
+            roles={
+                "system": Turn(prefix=("### System:\n",), end=("\n\n",), skip_empty=True),
+                "user": Turn(prefix=("### User:\n",), end=("\n\n",)),
+                "assistant": Turn(prefix=("### Assistant:\n",), generated=True),  # nothing after the content
+            },
+            other=SKIP,
+            generation_prompt=("### Assistant:\n",),  # `loop.last and add_generation_prompt`
+        ),
     ),
-    BuiltinFormat(
-        "tulu-3", "allenai/Llama-3.1-Tulu-3-8B", "allenai--Llama-3.1-Tulu-3-8B.jinja",
-        _llama_tokens("<|begin_of_text|>", "<|end_of_text|>"), aliases=("tulu3",),
+    Builtin(
+        "allenai/Llama-3.1-Tulu-3-8B",
+        _bos_eos("<|begin_of_text|>", "<|end_of_text|>"),
+        aliases=("tulu3",),
+        format=Format(
+            name="tulu-3",
+            source="allenai--Llama-3.1-Tulu-3-8B.jinja",
+            roles={
+                "system": Turn(prefix=("<|system|>\n",), end=("\n",)),
+                "user": Turn(prefix=("<|user|>\n",), end=("\n",)),
+                # The newline after the EOS token is left out when the assistant message is the last one.
+                "assistant": Turn(
+                    prefix=("<|assistant|>\n",),
+                    end=_TULU_ASSISTANT_END,
+                    sep=("\n",),
+                    generated=True,
+                    last=((*_TULU_ASSISTANT_END, "<|assistant|>\n"), _TULU_ASSISTANT_END),
+                ),
+            },
+            other=SKIP,
+            generation_prompt=("<|assistant|>\n",),  # `loop.last and add_generation_prompt`
+        ),
     ),
-    BuiltinFormat(
-        "vicuna", "eachadea/vicuna-13b-1.1", "eachadea--vicuna-13b-1.1.jinja",
-        _llama_tokens("<s>", "</s>"), aliases=("vicuna-1.1",),
+    Builtin(
+        "eachadea/vicuna-13b-1.1",
+        _bos_eos("<s>", "</s>"),
+        aliases=("vicuna-1.1",),
+        format=Format(
+            name="vicuna",
+            source="eachadea--vicuna-13b-1.1.jinja",
+            roles={"system": Turn(end=("\n\n",)), "user": Turn(prefix=("USER: ",), end=("\n",))},
+            other=_VICUNA_ASSISTANT,  # every role but system and user prints as the assistant
+            generation_prompt=("ASSISTANT:",),
+        ),
     ),
-    BuiltinFormat(
-        "zephyr", "HuggingFaceH4/zephyr-7b-beta", "HuggingFaceH4--zephyr-7b-beta.jinja",
-        _llama_tokens("<s>", "</s>"), aliases=("zephyr-beta",),
+    Builtin(
+        "HuggingFaceH4/zephyr-7b-beta",
+        _bos_eos("<s>", "</s>"),
+        aliases=("zephyr-beta",),
+        format=Format(
+            name="zephyr",
+            source="HuggingFaceH4--zephyr-7b-beta.jinja",
+            roles={
+                "user": Turn(prefix=("<|user|>\n",), end=(EOS_CAT,), sep=("\n",)),
+                "system": Turn(prefix=("<|system|>\n",), end=(EOS_CAT,), sep=("\n",)),
+                "assistant": Turn(prefix=("<|assistant|>\n",), end=(EOS_CAT,), sep=("\n",), generated=True),
+            },
+            other=SKIP,
+            generation_prompt=("<|assistant|>\n",),
+        ),
     ),
 )
+
+
+FORMATS: Mapping[str, Format] = MappingProxyType({builtin.name: builtin.format for builtin in BUILTINS})

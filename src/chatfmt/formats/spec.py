@@ -16,7 +16,6 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Union
 
 __all__ = [
     "DECLINE",
@@ -46,26 +45,18 @@ class Token:
     required: bool = False
 
 
-class _Role:
-    """Type of `ROLE`, the placeholder for the message's own role string."""
+class _Placeholder(enum.Enum):
+    """Text that is not known until a message is printed."""
 
-    _instance: _Role | None = None
-
-    def __new__(cls) -> _Role:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
+    ROLE = "role"  # the message's own role string
 
     def __repr__(self) -> str:
-        return "ROLE"
-
-    def __reduce__(self) -> str:
-        return "ROLE"
+        return self.name
 
 
-ROLE = _Role()
+ROLE = _Placeholder.ROLE
 
-Piece = Union[str, Token, _Role]
+Piece = str | Token | _Placeholder
 Text = tuple[Piece, ...]
 
 
@@ -158,9 +149,9 @@ class _Action(enum.Enum):
 SKIP = _Action.SKIP
 DECLINE = _Action.DECLINE
 
-Rule = Union[Turn, Reject, _Action]
+Rule = Turn | Reject | _Action
 # Pass a dict; a Format stores it as a tuple of (role, rule) pairs sorted by role, to stay hashable.
-RoleTable = Union[Mapping[str, Rule], tuple[tuple[str, Rule], ...]]
+RoleTable = Mapping[str, Rule] | tuple[tuple[str, Rule], ...]
 
 
 def _text_fields(obj: object, names: tuple[str, ...]) -> list[Text]:
@@ -187,9 +178,8 @@ class Format:
       false (Phi-3 prints the EOS token when there is no prompt).
     declined_keys: message keys the template reads besides role and content (`tool_calls`): a message
       that has one is not covered.
-    variables: template variables besides messages, add_generation_prompt and the special tokens that
-      the template reads (tools, date_string, ...). The compiled path assumes none of them is passed
-      (and that tools/documents are None); see `context_covered`.
+    The other variables a template reads are not part of the format: they come from parsing its source
+    (see `chatfmt.routing.Route`), and a call that passes one goes to Jinja.
     """
 
     name: str
@@ -208,7 +198,6 @@ class Format:
     generation_prompt: Text = ()
     no_generation_prompt: Text = ()
     declined_keys: frozenset[str] = field(default_factory=frozenset)
-    variables: frozenset[str] = field(default_factory=frozenset)
 
     def __post_init__(self) -> None:
         roles: tuple[tuple[str, Rule], ...]
@@ -218,7 +207,6 @@ class Format:
             roles = tuple(self.roles)
         object.__setattr__(self, "roles", roles)
         object.__setattr__(self, "declined_keys", frozenset(self.declined_keys))
-        object.__setattr__(self, "variables", frozenset(self.variables))
         for name in ("start", "after_system", "loop_prefix", "generation_prompt", "no_generation_prompt"):
             if ROLE in getattr(self, name):
                 raise ValueError(f"ROLE has no meaning in {name}")
@@ -283,20 +271,3 @@ class Format:
             texts += _text_fields(turn, ("prefix", "end", "sep", "group_open", "group_close"))
             texts += list(turn.last or ())
         return frozenset(piece.name for text in texts for piece in text if isinstance(piece, Token))
-
-    def context_covered(
-        self, tools: object = None, documents: object = None, kwargs: Mapping[str, object] | None = None
-    ) -> bool:
-        """Whether the render context leaves the output to messages, add_generation_prompt and tokens.
-
-        `tools`/`documents` are always passed to the template (None by default), so they only matter
-        when not None; any other variable the template reads changes it merely by being passed.
-        Special tokens passed as kwargs are not variables: merge them into the mapping the renderer is
-        compiled with, as transformers does (`{**special_tokens_map, **kwargs}`).
-        """
-        kwargs = kwargs or {}
-        if tools is not None and "tools" in self.variables:
-            return False
-        if documents is not None and "documents" in self.variables:
-            return False
-        return not any(name in self.variables for name in kwargs)

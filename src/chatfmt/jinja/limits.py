@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Any
 
 from ..errors import ChatfmtError
 
@@ -36,7 +36,6 @@ class Limits:
 
 
 DEFAULT_LIMITS = Limits()
-UNLIMITED = Limits(max_seconds=None, max_output_chars=None, max_loop_iterations=None)
 
 
 class budget:

@@ -1,8 +1,8 @@
-"""One call of transformers' `apply_chat_template(tokenize=False)`, step by step (SPEC §2.2 and §2.6).
+"""The Jinja render of one `apply_chat_template(tokenize=False)` call (SPEC §2.2 step 8 and §2.6).
 
-`prepare_call` does the per-call work once (template compilation, tools, documents, extra variables) and
-`RenderCall.render` does the per-conversation work, so a batch pays for the shared part once. The order
-of the checks is transformers' order, so that an input with several problems raises the same error.
+A `RenderCall` holds what the conversations of one call share (the compiled template, tools, documents,
+variables), so a batch pays for it once; `chatfmt.pipeline.jinja_call` builds it after transformers'
+checks. `RenderCall.render` does the per-conversation work.
 """
 
 from __future__ import annotations
@@ -14,22 +14,11 @@ from typing import Any
 import jinja2
 
 from . import inputs
-from .environment import compile_template
 from .limits import DEFAULT_LIMITS, Limits, budget
-from .tools import tools_to_schemas
 
 CONTINUE_TAG = "CONTINUE_FINAL_MESSAGE_TAG "
 Conversation = Sequence[Mapping[str, Any]]
 ContentHook = Callable[[list[dict[str, Any]]], None]
-
-
-def check_call_flags(add_generation_prompt: bool, continue_final_message: bool | str) -> None:
-    if continue_final_message and add_generation_prompt:
-        raise ValueError(
-            "continue_final_message and add_generation_prompt are not compatible. Use continue_final_message when "
-            "you want the model to continue the final message, and add_generation_prompt when you want to add a "
-            "header that will prompt it to start a new assistant message instead."
-        )
 
 
 class RenderCall:
@@ -43,11 +32,12 @@ class RenderCall:
                  limits: Limits = DEFAULT_LIMITS) -> None:
         self.source = source
         self.compiled = compiled
-        self.tools = tools
-        self.documents = documents
+        # transformers renders from a plain-data copy of everything (SPEC §2.2 step 8c)
+        self.tools = inputs.plain_data(tools)
+        self.documents = inputs.plain_data(documents)
         self.add_generation_prompt = add_generation_prompt
         self.continue_final_message = continue_final_message
-        self.variables = variables
+        self.variables = inputs.plain_data(variables)
         self.limits = limits
 
     def render(self, cleaned_chat: Sequence[Mapping[str, Any]], mark_contents: ContentHook | None = None) -> str:
@@ -119,29 +109,3 @@ def _cut_after_final(text: str, final: Any) -> str:
     if text[location : location + len(CONTINUE_TAG)] == CONTINUE_TAG:
         return text[:location]
     return text[:location].rstrip()
-
-
-def prepare_call(
-    source: str,
-    *,
-    tools: Any,
-    documents: Any,
-    add_generation_prompt: bool,
-    continue_final_message: bool | str,
-    variables: Mapping[str, Any],
-    limits: Limits = DEFAULT_LIMITS,
-) -> RenderCall:
-    """Compile and convert what the conversations of one call share (transformers' order of checks)."""
-    compiled = compile_template(source)
-    schemas = tools_to_schemas(tools)
-    inputs.check_documents(documents)
-    return RenderCall(
-        source=source,
-        compiled=compiled,
-        tools=inputs.plain_data(schemas),
-        documents=inputs.plain_data(documents),
-        add_generation_prompt=add_generation_prompt,
-        continue_final_message=continue_final_message,
-        variables=inputs.plain_data(dict(variables)),
-        limits=limits,
-    )

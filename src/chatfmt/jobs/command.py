@@ -17,8 +17,6 @@ import collections
 import dataclasses
 import json
 import multiprocessing
-import os
-import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor

@@ -20,14 +20,16 @@ import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from ..errors import PluginError, TemplateNotFound
-from ..formats.builtin import BUILTINS, BuiltinFormat
+from ..formats.builtin import BUILTINS, Builtin
 from ..template import Origin, Template
 from . import plugins as _plugins
 
-
 OVERRIDES_ENV = "CHATFMT_PLUGIN_OVERRIDES"
+
+EntryKind = Literal["builtin", "registered", "plugin"]
 
 
 class PluginWarning(UserWarning):
@@ -40,7 +42,7 @@ class Entry:
 
     name: str
     aliases: tuple[str, ...]
-    kind: str  # "builtin", "registered" or "plugin"
+    kind: EntryKind
     description: str
     error: str | None = None  # why a plugin failed to load
     inactive: str | None = None  # why a working plugin is not what its name resolves to
@@ -64,7 +66,7 @@ class Registry:
         for builtin in BUILTINS:
             self._add(builtin.name, builtin.aliases, "builtin", builtin.model, _builtin_loader(builtin))
 
-    def _add(self, name: str, aliases: tuple[str, ...], kind: str, description: str, loader: Callable[[], Template]) -> None:
+    def _add(self, name: str, aliases: tuple[str, ...], kind: EntryKind, description: str, loader: Callable[[], Template]) -> None:
         key = normalize(name)
         self._loaders[key] = loader
         self._entries[key] = Entry(name, aliases, kind, description)
@@ -183,10 +185,12 @@ def _allowed_overrides() -> set[str]:
     return {normalize(name) for name in os.environ.get(OVERRIDES_ENV, "").split(",") if name.strip()}
 
 
-def _builtin_loader(builtin: BuiltinFormat) -> Callable[[], Template]:
+def _builtin_loader(builtin: Builtin) -> Callable[[], Template]:
     def load() -> Template:
         origin = Origin("builtin", {"model": builtin.model, "corpus_file": builtin.corpus_file})
-        return Template(builtin.read_source(), special_tokens=builtin.special_tokens, name=builtin.name, origin=origin)
+        return Template(
+            builtin.read_source(), special_tokens=builtin.special_tokens, name=builtin.name, origin=origin, format=builtin.format
+        )
 
     return load
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from ..errors import HubError
 from ..template import Origin, Template
+from ..tokens import token_text
 
 TOKENIZER_CONFIG = "tokenizer_config.json"
 SPECIAL_TOKENS_MAP = "special_tokens_map.json"
@@ -290,15 +291,6 @@ def _processor_templates(files: _RepoFiles) -> tuple[Templates | None, dict[str,
     return None, {}
 
 
-def _token_text(value: Any) -> str | None:
-    """A special token's string from any stored form: "<s>", an AddedToken dict, or null (absent)."""
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, dict) and isinstance(value.get("content"), str):
-        return value["content"]
-    return None
-
-
 @lru_cache(maxsize=1)
 def _class_defaults() -> dict[str, dict[str, str]]:
     data = resources.files(__package__).joinpath("tokenizer_defaults.json").read_text(encoding="utf-8")
@@ -310,14 +302,14 @@ def _special_tokens(files: _RepoFiles) -> dict[str, str | None]:
     config = files.json(TOKENIZER_CONFIG) or {}
     tokens: dict[str, str | None] = dict(_class_defaults().get(config.get("tokenizer_class") or "", {}))
     for key, value in config.items():
-        if key in STANDARD_TOKENS or (key.endswith("_token") and _token_text(value) is not None):
-            tokens[key] = _token_text(value)
+        if key in STANDARD_TOKENS or (key.endswith("_token") and token_text(value) is not None):
+            tokens[key] = token_text(value)
     extra = config.get("extra_special_tokens")
     if isinstance(extra, dict):
-        tokens.update({key: _token_text(value) for key, value in extra.items()})
+        tokens.update({key: token_text(value) for key, value in extra.items()})
     if "added_tokens_decoder" not in config:
         legacy = files.json(SPECIAL_TOKENS_MAP) or {}
-        tokens.update({key: _token_text(value) for key, value in legacy.items() if key in STANDARD_TOKENS})
+        tokens.update({key: token_text(value) for key, value in legacy.items() if key in STANDARD_TOKENS})
     return tokens
 
 

@@ -9,10 +9,10 @@ error is kept and raised, naming the plugin and its distribution, only when its 
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._flags import env_flag
 from ..errors import PluginError
 from ..template import Origin, Template
 
@@ -61,11 +61,11 @@ def _to_template(obj: Any) -> Template:
 
 def _with_origin(template: Template, plugin: Plugin) -> Template:
     origin = Origin("plugin", {"distribution": plugin.distribution, "version": plugin.version, "object": plugin.value})
-    return template.relabelled(name=plugin.name, origin=origin)
+    return template.replace(name=plugin.name, origin=origin)
 
 
 def autoload_disabled() -> bool:
-    return os.environ.get(DISABLE_ENV, "") not in ("", "0")
+    return env_flag(DISABLE_ENV)
 
 
 def discover() -> list[Plugin]:

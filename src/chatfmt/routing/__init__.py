@@ -1,0 +1,171 @@
+"""Which Jinja sources are a known format, so that their calls take the compiled builder.
+
+A source is recognised by a fingerprint of its text, normalised only in ways Jinja itself ignores
+(newline style, and the one trailing newline Jinja drops), so two sources with the same fingerprint
+render identically by construction. A recognised format, or one a caller pairs with a source, is then
+confirmed by probe renders against the Jinja engine, chosen where near-miss templates differ (empty and
+whitespace content, system first, absent or late, assistant first, repeated roles, unknown roles,
+generation prompt on and off, non-ASCII and special-token-looking text). Any difference, in text or in
+what raises, and the source stays on the Jinja path.
+
+A `Route` then decides per call: the builder serves a call whose options leave the output to the
+messages and the special tokens, and declines, per conversation, whatever it cannot vouch for.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterable, Mapping
+from functools import lru_cache
+from typing import Any
+
+from .. import _fast
+from ..formats.builtin import BUILTINS
+from ..formats.spec import Format
+from ..jinja.limits import DEFAULT_LIMITS
+from ..pipeline import RenderOptions, jinja_call
+
+__all__ = ["Route", "fingerprint", "recognise", "routes_for"]
+
+_NEWLINES = re.compile(r"\r\n|\r|\n")
+
+
+def normalise(source: str) -> str:
+    """The source as Jinja's lexer reads it: every newline as "\\n", without the final one."""
+    lines = _NEWLINES.split(source)
+    if lines and lines[-1] == "":
+        lines.pop()
+    return "\n".join(lines)
+
+
+def fingerprint(source: str) -> str:
+    return hashlib.sha256(normalise(source).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@lru_cache(maxsize=1)
+def _known() -> dict[str, Format]:
+    """Fingerprint → format for every built-in, read from the shipped sources on first use."""
+    return {fingerprint(builtin.read_source()): builtin.format for builtin in BUILTINS}
+
+
+def recognise(source: str) -> Format | None:
+    """The known format whose reference source this is (up to Jinja-invisible differences), if any."""
+    return _known().get(fingerprint(source))
+
+
+_PROBE_TEXTS = ("Hi", "", "  padded \n", "héllo 👋🏽 e\u0301 日本語", "<|im_end|> [INST] </s> {{ x }}", "\ttab\n\nline")
+
+
+def _probe_conversations() -> list[list[dict[str, str]]]:
+    u, a, s = "user", "assistant", "system"
+    t = _PROBE_TEXTS
+
+    def chat(*pairs: tuple[str, str]) -> list[dict[str, str]]:
+        return [{"role": role, "content": content} for role, content in pairs]
+
+    return [
+        chat((u, t[0])),
+        chat((s, t[3]), (u, t[0]), (a, t[2]), (u, t[4])),
+        chat((u, t[1]), (a, t[1])),
+        chat((u, t[2]), (a, t[5]), (u, t[3]), (a, t[4])),
+        chat((a, t[0]), (u, t[0])),
+        chat((u, t[0]), (u, t[3])),
+        chat((u, t[0]), (s, t[2]), (a, t[0])),
+        chat((s, t[0])),
+        chat((s, t[1]), (u, t[5])),
+        chat((u, t[0]), ("tool", t[4]), (a, t[3])),
+        chat((s, t[0]), ("developer", t[0]), (u, t[2])),
+        chat((u, t[0]), (a, t[0]), (a, t[3])),
+    ]
+
+
+def _outcome(render: Callable[..., Any], *args: Any) -> Any:
+    try:
+        return render(*args)
+    except Exception as exc:  # an exception is an outcome to compare
+        return (type(exc), str(exc))
+
+
+def _jinja_reference(source: str, tokens: Mapping[str, str]) -> Callable[[list[dict[str, str]], bool], str]:
+    """The Jinja engine's render of one conversation, as a plain call (no tools, documents or variables)."""
+
+    def render(conversation: list[dict[str, str]], add_generation_prompt: bool) -> str:
+        options = RenderOptions.of_call(add_generation_prompt)
+        call, (cleaned,) = jinja_call(source, [conversation], options, tokens, DEFAULT_LIMITS, batch=False)
+        return call.render(cleaned)
+
+    return render
+
+
+def confirmed_by_probes(renderer: _fast.Renderer, jinja_render: Callable[[list[dict[str, str]], bool], str]) -> bool:
+    """True when the renderer agrees with Jinja exactly (text or error) on every probe it does not decline,
+    and declines at most half of them (a renderer that declines everything proves nothing)."""
+    compared = declined = 0
+    for conversation in _probe_conversations():
+        for add_generation_prompt in (False, True):
+            fast = _outcome(renderer.render, conversation, add_generation_prompt)
+            if fast is None:
+                declined += 1
+                continue
+            if fast != _outcome(jinja_render, conversation, add_generation_prompt):
+                return False
+            compared += 1
+    return compared >= declined
+
+
+@lru_cache(maxsize=256)
+def _confirmed_renderer(
+    source: str, tokens: tuple[tuple[str, str], ...], fmt: Format, builder: type[_fast.Renderer]
+) -> _fast.Renderer | None:
+    renderer = builder(fmt, dict(tokens))
+    agrees = confirmed_by_probes(renderer, _jinja_reference(source, dict(tokens)))
+    return renderer if agrees else None
+
+
+class Route:
+    """A compiled renderer for one source, and the variables that source reads (which send a call to Jinja).
+
+    Renderers hold no mutable state, so one serves every Template and thread with the same source and tokens.
+    """
+
+    __slots__ = ("reads", "renderer")
+
+    def __init__(self, renderer: _fast.Renderer, source: str) -> None:
+        from ..jinja.environment import template_variables
+
+        self.renderer = renderer
+        self.reads = template_variables(source)
+
+    @property
+    def format(self) -> Format:
+        return self.renderer.format
+
+    def covers_call(self, options: RenderOptions) -> bool:
+        """Whether the call's context is what the format assumes: no variable the template reads is passed."""
+        if options.continue_final_message:
+            return False
+        if options.tools is not None and "tools" in self.reads:
+            return False
+        if options.documents is not None and "documents" in self.reads:
+            return False
+        return self.reads.isdisjoint(options.variables)
+
+
+def routes_for(sources: Iterable[str], special_tokens: Mapping[str, str], fmt: Format | None) -> dict[str, Route]:
+    """A Route for each source that is a known format (or `fmt`, when given) and agrees with its probes.
+
+    A `fmt` that some source does not render like is refused with ValueError: the caller claimed it.
+    """
+    tokens = tuple(sorted(special_tokens.items()))
+    routes = {}
+    for source in sources:
+        candidate = fmt or recognise(source)
+        if candidate is None:
+            continue
+        renderer = _confirmed_renderer(source, tokens, candidate, _fast.Renderer)
+        if renderer is not None:
+            routes[source] = Route(renderer, source)
+        elif fmt is not None:
+            raise ValueError(f"format {fmt.name!r} does not render like its Jinja source; probe renders differ")
+    return routes
