@@ -209,7 +209,7 @@ def _render_chunk(
         span_lists = None if spans is None else pa.array([spans.of(v, t) for v, t in zip(values, texts)], type=_span_type())
         return pa.array(texts, type=pa.large_string()), span_lists
 
-    def fallback(row: int, status: int) -> bytes | None:
+    def fallback(row: int) -> bytes | None:
         text = rows.text(base + row, chunk[row].as_py())
         return None if text is None else text.encode("utf-8")
 

@@ -5,17 +5,11 @@ from typing import Any
 
 from ._plan import Plan
 
-OK: int
-FALLBACK: int
-NULL_CONVERSATION: int
-NULL_MESSAGE: int
-NULL_ROLE: int
-
 class ArrowKernel:
     declined_keys: tuple[str, ...]
     def __init__(self, plan: Plan) -> None: ...
     @property
     def usable(self) -> bool: ...
     def render(
-        self, chunk: Any, add_generation_prompt: bool, fallback: Callable[[int, int], bytes | None]
-    ) -> tuple[Any, Any, Any, int]: ...
+        self, chunk: Any, add_generation_prompt: bool, fallback: Callable[[int], bytes | None], spans: int = 0
+    ) -> tuple[Any, Any, Any, int, list[int], tuple[Any, Any, Any] | None]: ...

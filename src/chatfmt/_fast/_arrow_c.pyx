@@ -25,15 +25,10 @@ from ._plan import Plan
 cdef extern from "Python.h":
     bint Py_UNICODE_ISSPACE(Py_UCS4) nogil
 
-__all__ = ["ArrowKernel", "OK", "FALLBACK", "NULL_CONVERSATION", "NULL_MESSAGE", "NULL_ROLE"]
+__all__ = ["ArrowKernel"]
 
-# Row status after measuring: rendered by the kernel, or handed back (with why, for the null cases).
-OK = 0
-FALLBACK = 1
-NULL_CONVERSATION = 2
-NULL_MESSAGE = 3
-NULL_ROLE = 4
-
+# Row status after measuring: rendered by the kernel, or handed back (and why: the caller re-derives
+# the reason from the row, so that the kernel and the per-row path report the same one).
 cdef enum:
     S_OK = 0
     S_FALLBACK = 1
@@ -452,7 +447,7 @@ cdef class ArrowKernel:
         handed_back, span_buffers).
 
         `chunk` is a (large_)list<struct<role, content, ...>> pyarrow array whose role and content are
-        (large_)string. `fallback(row, status)` renders a handed-back row: UTF-8 bytes, or None for a null
+        (large_)string. `fallback(row)` renders a handed-back row: UTF-8 bytes, or None for a null
         output. The buffers are pyarrow Buffers: int64 offsets, UTF-8 data, and a validity bitmap (None
         when no output is null). `handed_back` lists the rows `fallback` rendered. With `spans` 1 (code
         points) or 2 (UTF-8 bytes), `span_buffers` is (int32 list offsets, int64 starts, int64 ends) of the
@@ -507,7 +502,7 @@ cdef class ArrowKernel:
                     offsets[row + 1] = self._emit(items, count, agp, NULL, NULL) if status[row] == S_OK else 0
             for row in range(n):
                 if status[row] != S_OK:
-                    text = fallback(row, status[row])
+                    text = fallback(row)
                     handed_back[row] = text
                     if text is None:
                         nulls += 1
