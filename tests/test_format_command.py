@@ -238,3 +238,20 @@ def test_spans_in_bytes(tmp_path: Path, output: str) -> None:
         data = out["text"].encode()
         pieces = [data[span["start"] : span["end"]].decode() for span in out["text_spans"]]
         assert pieces == [reference.text[a:b] for a, b in reference.generation]
+
+
+def test_jsonl_to_jsonl_needs_no_pyarrow_and_parquet_says_what_to_install(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    source = write_jsonl(tmp_path / "in.jsonl", records(3))
+    script = (
+        "import sys; sys.modules['pyarrow'] = None\n"
+        "from chatfmt.cli import main\n"
+        f"print(main(['format', 'chatml', {str(source)!r}, '-o', {str(tmp_path / 'o.jsonl')!r}, '--quiet']))\n"
+        f"print(main(['format', 'chatml', {str(source)!r}, '-o', {str(tmp_path / 'o.parquet')!r}]))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines()[-2:] == ["0", "2"]
+    assert "pip install 'chatfmt[dataset]'" in done.stderr
+    assert len(read_output(tmp_path / "o.jsonl")) == 3

@@ -27,7 +27,7 @@ from ..cli_common import UsageError, parse_variables
 from ..errors import ChatfmtError
 from .records import lock_schema
 from .sinks import JsonlSink, ParquetSink, RejectsSink, output_format
-from .sources import BLOCK_BYTES, ArrowRows, FileRange, RawLines, progress_total, read_batches
+from .sources import BLOCK_BYTES, ArrowRows, FileRange, RawLines, input_format, progress_total, read_batches
 from .work import Job, Result, process
 
 __all__ = ["add_arguments", "run"]
@@ -165,6 +165,12 @@ def _run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         chat_template=args.chat_template,
         **parse_variables(args.variables),
     )
+    if "parquet" in (output_format(target), input_format(source)):
+        try:
+            import numpy  # noqa: F401
+            import pyarrow  # noqa: F401
+        except ImportError as exc:
+            raise UsageError(f"Parquet input or output needs pyarrow and numpy: pip install 'chatfmt[dataset]' ({exc})") from exc
     template = get_template(args.name)
     job = Job(args.name, args.column, args.output_column, output_format(target), options, args.keep_conversation, args.spans)
     plain = (args.output_column, f"{args.output_column}_spans")
