@@ -54,15 +54,15 @@ def hf_render(tokenizer_template, conversation, special_tokens=None, **kwargs: A
         return exc
 
 
-class _FixedDatetime(_dt.datetime):
-    @classmethod
-    def now(cls, tz=None):  # noqa: ARG003 - the templates read naive local time
-        return FIXED_NOW
-
-
 @contextlib.contextmanager
-def hf_fixed_clock() -> Iterator[None]:
+def hf_fixed_clock(moment: _dt.datetime = FIXED_NOW) -> Iterator[None]:
     """Fix the clock transformers' `strftime_now` reads (it calls `datetime.now()` of its module)."""
+
+    class _FixedDatetime(_dt.datetime):
+        @classmethod
+        def now(cls, tz=None):  # noqa: ARG003 - the templates read naive local time
+            return moment
+
     original = chat_template_utils.datetime
     chat_template_utils.datetime = _FixedDatetime
     try:

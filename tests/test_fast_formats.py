@@ -23,10 +23,12 @@ import pytest
 from conftest import extensions_required
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from oracle import FIXED_NOW, hf_fixed_clock
 from transformers.utils.chat_template_utils import _compile_jinja_template, render_jinja_template
 
+import chatfmt
 from chatfmt import _fast, routing
-from chatfmt._fast import _render_py
+from chatfmt._fast import _reasoning, _render_py
 from chatfmt.formats.builtin import BUILTINS, FORMATS
 from chatfmt.formats.spec import DECLINE, ROLE, SKIP, Format, Reject, SystemPolicy, Token, Transform, Turn
 from chatfmt.pipeline import RenderOptions
@@ -43,6 +45,13 @@ DECLINED = "declined"
 Outcome = Any  # a string, an exception, or DECLINED
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _both_clocks_fixed() -> Any:
+    """Dated formats (Llama 3.2, Mistral Small, Granite 3.3, SmolLM3) print the same day on both sides."""
+    with hf_fixed_clock(), chatfmt.fixed_clock(FIXED_NOW):
+        yield
+
+
 def reference(name: str, messages: object, agp: bool, tokens: dict[str, str], **extra: Any) -> Outcome:
     try:
         rendered, _ = render_jinja_template(
@@ -53,9 +62,9 @@ def reference(name: str, messages: object, agp: bool, tokens: dict[str, str], **
     return rendered[0]
 
 
-def ours(renderer: Any, messages: object, agp: bool) -> Outcome:
+def ours(renderer: Any, messages: object, agp: bool, variables: dict[str, Any] | None = None) -> Outcome:
     try:
-        out = renderer.render(messages, agp)
+        out = renderer.render(messages, agp, variables)
     except Exception as exc:
         return exc
     return DECLINED if out is None else out
@@ -143,7 +152,7 @@ def test_corpus_contexts(builder, name: str, context: Path) -> None:
     route = routing.Route(_fast.compile_format(fmt, toks), SOURCES[name])
     if not route.covers_call(RenderOptions.of(agp, tools, documents, False, None, ctx)):
         pytest.skip("the context sets a variable the template reads: Jinja renders it")
-    got = ours(builder.Renderer(fmt, toks), messages, agp)
+    got = ours(builder.Renderer(fmt, toks), messages, agp, ctx)  # ctx holds only variables it handles
     assert_same(got, reference(name, messages, agp, toks, tools=tools, documents=documents, **ctx))
     plain = all(type(m.get("content")) is str and set(m) <= {"role", "content"} for m in messages)
     roles = {m["role"] for m in messages}
@@ -160,7 +169,9 @@ def test_generated_conversations(builder, name: str, messages: list[dict[str, st
     assert_same(got, reference(name, messages, agp, toks))
     roles = {m["role"] for m in messages}
     if roles <= {*MAIN_ROLES, "foo"} and toks.keys() >= {"bos_token", "eos_token"}:
-        if all(fmt.rule_for(role) is not DECLINE for role in roles):  # OpenChat declines unknown roles
+        # OpenChat declines unknown roles, SmolLM3 system messages with commands in them.
+        commands = messages[0]["role"] == "system" and any(t in messages[0]["content"] for t in fmt.declined_system_text)
+        if all(fmt.rule_for(role) is not DECLINE for role in roles) and not commands:
             assert got is not DECLINED, "a plain role/content conversation was declined"
 
 
@@ -232,9 +243,19 @@ def _resolve(text: tuple, toks: dict[str, str]) -> str:
     return "".join(toks.get(p.name, "") if isinstance(p, Token) else p for p in text)
 
 
-def _printed(transform: Transform, content: str) -> str:
+def _printed(transform: Transform, content: str, last: bool = False, after_query: bool = False) -> str:
+    """The text a content span covers (for a think block, the content after it)."""
     if transform is Transform.TRIM:
         return content.strip()
+    if transform is Transform.RSTRIP:
+        return content.rstrip()
+    if transform is Transform.LSTRIP_NEWLINES:
+        return content.lstrip("\n")
+    if transform is Transform.PAST_AFTER_THINK:
+        return content if last else content.split("</think>")[-1].lstrip("\n")
+    if transform is Transform.THINK_BLOCK:
+        text, skip = _reasoning.think_block(content, None, last, after_query)
+        return text[skip:]
     if transform is Transform.JSON:
         return json.dumps(content, ensure_ascii=False)
     if transform is Transform.AFTER_THINK:
@@ -251,17 +272,23 @@ def expected_spans(fmt: Format, messages: list[dict[str, str]], toks: dict[str, 
     st_ = fmt.system_turn
     if fmt.system is SystemPolicy.LEAD and has_system:
         contents[0], first = _printed(st_.transform, messages[0]["content"]), 1
-    elif fmt.system is SystemPolicy.FOLD and has_system:
+        if fmt.default_if_empty and not contents[0]:
+            contents[0] = None  # the default system message is printed instead
+    elif fmt.system in (SystemPolicy.FOLD, SystemPolicy.INLINE) and has_system:
         first = 1
-    elif fmt.system is SystemPolicy.COLLECT:
-        for i, m in enumerate(messages):
-            if m["role"] == "system":
-                contents[i] = _printed(st_.transform, m["content"])
+        if fmt.system is SystemPolicy.INLINE and len(messages) > 1:
+            contents[0] = _printed(st_.transform, messages[0]["content"])
+    elif fmt.system in (SystemPolicy.COLLECT, SystemPolicy.LAST):
+        systems = [i for i, m in enumerate(messages) if m["role"] == "system"]
+        for i in systems[-1:] if fmt.system is SystemPolicy.LAST else systems:
+            contents[i] = _printed(st_.transform, messages[i]["content"])
+    queries = [i for i, m in enumerate(messages) if m["role"] == "user" and _reasoning.is_query(m["content"])]
+    query = queries[-1] if queries else len(messages) - 1
     for i in range(first, len(messages)):
         rule = fmt.rule_for(messages[i]["role"])
         if not isinstance(rule, Turn) or (rule.skip_empty and messages[i]["content"] == ""):
             continue
-        contents[i] = _printed(rule.transform, messages[i]["content"])
+        contents[i] = _printed(rule.transform, messages[i]["content"], i == len(messages) - 1, i > query)
         if fmt.system is SystemPolicy.FOLD and has_system and i == first:
             if rule.transform is Transform.TRIM:
                 # Llama-2: `('<<SYS>>\n' + S + '\n<</SYS>>\n\n' + U).strip()` keeps S whole, and U loses its
@@ -309,8 +336,10 @@ def test_spans(builder, name: str, messages: list[dict[str, str]], agp: bool) ->
     assert len(generation_spans) == len(ends)
     for (start, end), (i, marker) in zip(generation_spans, ends):
         c_start, c_end = content_spans[i]
-        assert (start, end) == (c_start, c_end + len(marker))
-        assert text[c_end:end] == marker
+        assert (end, text[c_end:end]) == (c_end + len(marker), marker)
+        if start != c_start:  # a think block is generated too: it sits between the prefix and the content
+            assert fmt.rule_for(messages[i]["role"]).transform is Transform.THINK_BLOCK
+            assert text[start:c_start].startswith("<think>\n") and text[start:c_start].endswith("\n</think>\n\n")
 
 
 def test_spans_example(builder) -> None:
@@ -497,8 +526,31 @@ def test_a_route_reads_what_the_template_reads(name: str) -> None:
 def test_sources_match_the_packaged_templates(name: str) -> None:
     builtin = {b.name: b for b in BUILTINS}[name]
     assert builtin.corpus_file == FORMATS[name].source
-    assert builtin.read_source() == SOURCES[name]
-    assert (PACKAGE_TEMPLATES / f"{name}.jinja").read_text(encoding="utf-8") == SOURCES[name]
+    packaged = builtin.read_source()
+    assert (PACKAGE_TEMPLATES / f"{name}.jinja").read_text(encoding="utf-8") == packaged
+    if name == "command-r":  # the model's own template; the corpus has only its Aya variant
+        packaged = packaged.replace(_COMMAND_R_DEFAULT, _AYA_DEFAULT)
+    assert packaged == SOURCES[name]
+
+
+# The default system texts of the dead branch (`{% elif false == true %}`) of Cohere's two templates.
+_COMMAND_R_DEFAULT = (
+    "You are Command-R, a brilliant, sophisticated, AI-assistant trained to assist human users by providing "
+    "thorough responses. You are trained by Cohere."
+)
+_AYA_DEFAULT = (
+    "You are Aya, a brilliant, sophisticated, multilingual AI-assistant trained to assist human users by providing "
+    "thorough responses. You are able to interact and respond to questions in 23 languages and you are powered by "
+    "a multilingual model built by Cohere For AI."
+)
+
+
+def test_command_r_is_the_models_own_template() -> None:
+    """`command-r` recognises the template c4ai-command-r-v01 ships, `aya` the Aya variant; both compile."""
+    command_r = (PACKAGE_TEMPLATES / "command-r.jinja").read_text(encoding="utf-8")
+    assert _COMMAND_R_DEFAULT in command_r and _AYA_DEFAULT not in command_r
+    assert routing.recognise(command_r) is FORMATS["command-r"]
+    assert routing.recognise(SOURCES["aya"]) is FORMATS["aya"]
 
 
 def test_routes_send_calls_with_variables_the_template_reads_to_jinja() -> None:
@@ -568,8 +620,9 @@ def test_corpus_templates_routed_to_builtins() -> None:
     corpus = sorted((CORPUS / "templates").glob("*.jinja"))
     routed = [path.name for path in corpus if _normalised(path.read_text(encoding="utf-8")) in builtin_sources]
     assert len(corpus) == 99
-    assert len(routed) >= 25, routed
-    assert len(routed) == len(FORMATS)  # the corpus holds no duplicates: one corpus template per format
+    assert len(routed) >= 50, routed
+    # The corpus holds no duplicates: one corpus template per format, except command-r (see above).
+    assert len(routed) == len(FORMATS) - 1
 
 
 # --- the dispatcher -------------------------------------------------------------------------------

@@ -30,6 +30,13 @@ TEMPLATES = [
     "CohereForAI--c4ai-command-r-v01",
     "openai--gpt-oss-120b",
     "ibm-granite--granite-3.3-2b-instruct",
+    # Compiled since issue 8: reasoning, dates and enable_thinking on the compiled path.
+    "Qwen--QwQ-32B",
+    "meta-llama--Llama-3.2-3B-Instruct",
+    "google--gemma-3-4b-it",
+    "HuggingFaceTB--SmolLM3-3B",
+    "mistralai--Mistral-Small-3.2-24B-Instruct-2506",
+    "deepseek-ai--DeepSeek-R1-Distill-Qwen-32B",
 ]
 SPECIAL = {"bos_token": "<s>", "eos_token": "</s>"}
 

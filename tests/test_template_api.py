@@ -227,6 +227,9 @@ def test_compiled_spans_agree_with_the_jinja_path(name):
         if reference.known:
             assert (mine.start, mine.end) == (reference.start, reference.end)
     assistant = ours.messages[2]
+    if "{% generation %}" in compiled.source:  # the template marks its own generation blocks (SmolLM3)
+        assert ours.generation == theirs.generation
+        return
     # The generation span covers the content and the end-of-turn marker, where the format has one
     # (MiniCPM and SOLAR print nothing after an assistant's content).
     from chatfmt.formats.builtin import FORMATS

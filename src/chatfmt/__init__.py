@@ -5,10 +5,10 @@
     '<|im_start|>user\\nHi<|im_end|>\\n<|im_start|>assistant\\n'
 """
 
+from .clock import fixed_clock
 from .compat import apply_chat_template
 from .errors import ChatfmtError, HubError, InvalidConversation, PluginError, TemplateNotFound
 from .formats.spec import Format
-from .jinja.clock import fixed_clock
 from .jinja.limits import Limits, TemplateLimitExceeded
 from .registry import available_templates, get_template, register_template
 from .registry.hub import load_from_hub

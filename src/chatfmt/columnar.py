@@ -113,7 +113,7 @@ def _kernel(fmt: Format, tokens: tuple[tuple[str, str], ...]) -> Any | None:
     """The compiled kernel for a format and its tokens, or None (extension not built, or nothing to render)."""
     from . import _fast
 
-    if _fast.NO_EXTENSIONS:
+    if _fast.NO_EXTENSIONS or fmt.dynamic:  # a dynamic format's text depends on the call (date, switch)
         return None
     try:
         from ._fast._arrow_c import ArrowKernel

@@ -200,8 +200,9 @@ class Template:
 
     def path_for(self, messages: Conversation, **call: Any) -> Literal["compiled", "jinja"]:
         """Which engine `render(messages, **call)` would use, "compiled" or "jinja", for debugging and tests."""
-        route = self._route(RenderOptions.of_call(**call))
-        return "compiled" if route is not None and route.renderer.covers(messages) else "jinja"
+        options = RenderOptions.of_call(**call)
+        route = self._route(options)
+        return "compiled" if route is not None and route.renderer.covers(messages, options.variables) else "jinja"
 
     def __repr__(self) -> str:
         label = f" {self.name!r}" if self.name else ""
@@ -226,7 +227,7 @@ class Template:
         options = RenderOptions.of(add_generation_prompt, tools, documents, continue_final_message, chat_template, template_kwargs)
         route = self._route(options)
         if route is not None and (options.is_plain or _options_pass(route, messages, options)):
-            text = route.renderer.render(messages, add_generation_prompt)
+            text = route.renderer.render(messages, add_generation_prompt, options.variables)
             if text is not None:
                 return text
         call, (cleaned,) = self._jinja_call([messages], options, batch=False)
@@ -300,7 +301,7 @@ class Template:
             checked_conversations(conversations, batch=True)  # these raise before the options are checked
             check_options(options)
         try:
-            results = route.renderer.render_batch(conversations, options.add_generation_prompt)
+            results = route.renderer.render_batch(conversations, options.add_generation_prompt, options.variables)
         except Exception:
             # Some conversation raised: render in order so the first failing one raises, as transformers would.
             return [self._render_one(conversation, options) for conversation in conversations]
@@ -335,8 +336,8 @@ class Template:
         """The prompt plus where each message's content and each generation block is (see `RenderedSpans`)."""
         options = RenderOptions.of(add_generation_prompt, tools, documents, continue_final_message, chat_template, template_kwargs)
         route = self._route(options)
-        if route is not None and (options.is_plain or _options_pass(route, messages, options)):
-            spanned = route.renderer.render_spans(messages, add_generation_prompt)
+        if route is not None and route.spans and (options.is_plain or _options_pass(route, messages, options)):
+            spanned = route.renderer.render_spans(messages, add_generation_prompt, options.variables)
             if spanned is not None:
                 return _compiled_spans(messages, *spanned)
         call, (cleaned,) = self._jinja_call([messages], options, batch=False)
@@ -358,7 +359,7 @@ class Template:
 def _options_pass(route: Route, messages: Conversation, options: RenderOptions) -> bool:
     """For a call with options on a compiled route: False when the builder declines the conversation (Jinja
     then renders it, checks included); else transformers' checks of the options, which raise here."""
-    if not route.renderer.covers(messages):
+    if not route.renderer.covers(messages, options.variables):
         return False
     check_flags(options)
     check_options(options)

@@ -7,9 +7,11 @@ writes one output buffer, without a Python object per row and with the GIL relea
 
 It covers the system policies TURN and LEAD and the transforms NONE, TRIM and AFTER_THINK. Anything
 else it cannot vouch for, per row (an empty conversation, a null or missing content, a declined key,
-a role the format declines or rejects, a conversation the template would raise on, a JSON-quoted
-content), or per format (FOLD, COLLECT, REJECT of a system message that is present), is handed back to
-the caller, which renders that row with `Template.render`: the same result, only slower.
+a role the format declines or rejects, a conversation the template would raise on, any other
+transform), or per format (the other system policies, a REJECT of a system message that is present,
+think blocks, a default for an empty system message, declined system texts; dynamic formats never
+reach it), is handed back to the caller, which renders that row with `Template.render`: the same
+result, only slower.
 
 Two passes: measure (status and byte length of every row), then, once the caller has rendered the rows
 handed back and the output is allocated, copy.
@@ -153,6 +155,10 @@ cdef void _spans_in_chars(const char* text, Spans* sp, Py_ssize_t first) noexcep
             value[0] = chars
 
 
+cdef inline bint _covered_transform(int transform) noexcept nogil:
+    return transform == T_NONE or transform == T_TRIM or transform == T_AFTER_THINK
+
+
 cdef inline bint _valid(const Col* c, int64_t i) noexcept nogil:
     cdef int64_t k
     if c.valid == NULL:
@@ -264,7 +270,13 @@ cdef class ArrowKernel:
 
     def __init__(self, plan: Plan):
         self._keep = []
-        self._usable = plan.usable and plan.system in (SYS_TURN, SYS_LEAD, SYS_REJECT)
+        self._usable = (
+            plan.usable
+            and plan.system in (SYS_TURN, SYS_LEAD, SYS_REJECT)
+            and not plan.query_scan
+            and not plan.default_if_empty
+            and not plan.declined_system_text
+        )
         self._policy = plan.system
         self._start = self._text(plan.start)
         self._after_system = self._text(plan.after_system)
@@ -286,7 +298,7 @@ cdef class ArrowKernel:
         self._fill(&self._other, plan.other)
         if plan.system_turn is not None:
             self._fill(&self._system, plan.system_turn)
-            if self._system.kind != TURN or self._system.transform == T_JSON:
+            if self._system.kind != TURN or not _covered_transform(self._system.transform):
                 self._usable = False
         else:
             self._system.kind = DECLINED
@@ -369,7 +381,7 @@ cdef class ArrowKernel:
             turn = self._lookup(items[i].role)
             if turn.kind != TURN and turn.kind != SKIPPED:
                 return S_FALLBACK  # declined, or rejected: the template raises
-            if turn.transform == T_JSON:
+            if not _covered_transform(turn.transform):
                 return S_FALLBACK
             items[i].turn = turn
             items[i].content = _str(contents, j)

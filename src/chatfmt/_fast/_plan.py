@@ -3,28 +3,57 @@
 Both renderers (`_render_c`, `_render_py`) start from the same `Plan`, so the two share every decision
 that does not depend on the conversation: which tokens are defined, which turns are usable, and the
 pieces merged so that a message costs at most three copies (head, content, tail).
+
+A dynamic format (one with `Date` pieces or a `Switch`) is rendered through static variants: for each
+call, `Variants.key` reads the call's switch value and the clock (once), and `static_variant` turns the
+format into the plain one that call renders, which the builders compile once and keep.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TypedDict
 
-from ..formats.spec import DECLINE, ROLE, SKIP, Format, Reject, SystemPolicy, Text, Token, Transform, Turn
+from .. import clock
+from ..formats.spec import (
+    DECLINE,
+    ROLE,
+    SKIP,
+    Date,
+    Format,
+    Reject,
+    Rule,
+    SystemPolicy,
+    Text,
+    Token,
+    Transform,
+    Turn,
+)
 
 # Turn kinds and transforms as small ints, for the C builder's switch statements.
 TURN, SKIPPED, REJECTED, DECLINED = 0, 1, 2, 3
-T_NONE, T_TRIM, T_JSON, T_AFTER_THINK = 0, 1, 2, 3
-SYS_TURN, SYS_LEAD, SYS_FOLD, SYS_REJECT, SYS_COLLECT = 0, 1, 2, 3, 4
+T_NONE, T_TRIM, T_JSON, T_AFTER_THINK, T_LSTRIP_NEWLINES, T_PAST_AFTER_THINK, T_THINK_BLOCK, T_RSTRIP = range(8)
+SYS_TURN, SYS_LEAD, SYS_FOLD, SYS_REJECT, SYS_COLLECT, SYS_LAST, SYS_INLINE = 0, 1, 2, 3, 4, 5, 6
 
-_TRANSFORMS = {Transform.NONE: T_NONE, Transform.TRIM: T_TRIM, Transform.JSON: T_JSON, Transform.AFTER_THINK: T_AFTER_THINK}
+_TRANSFORMS = {
+    Transform.NONE: T_NONE,
+    Transform.TRIM: T_TRIM,
+    Transform.JSON: T_JSON,
+    Transform.AFTER_THINK: T_AFTER_THINK,
+    Transform.LSTRIP_NEWLINES: T_LSTRIP_NEWLINES,
+    Transform.PAST_AFTER_THINK: T_PAST_AFTER_THINK,
+    Transform.THINK_BLOCK: T_THINK_BLOCK,
+    Transform.RSTRIP: T_RSTRIP,
+}
 _POLICIES = {
     SystemPolicy.TURN: SYS_TURN,
     SystemPolicy.LEAD: SYS_LEAD,
     SystemPolicy.FOLD: SYS_FOLD,
     SystemPolicy.REJECT: SYS_REJECT,
     SystemPolicy.COLLECT: SYS_COLLECT,
+    SystemPolicy.LAST: SYS_LAST,
+    SystemPolicy.INLINE: SYS_INLINE,
 }
 
 
@@ -78,6 +107,9 @@ class Plan:
     turns: tuple[PlanTurn, ...]  # named roles, always including user, system and assistant
     other: PlanTurn
     declined_keys: tuple[str, ...]
+    query_scan: bool  # some turn prints a think block, which depends on where the last user query is
+    default_if_empty: bool
+    declined_system_text: tuple[str, ...]
 
 
 def resolve_text(text: Text, tokens: Mapping[str, object]) -> str | None:
@@ -93,8 +125,8 @@ def resolve_text(text: Text, tokens: Mapping[str, object]) -> str | None:
             elif type(value) is not str:
                 return None  # Jinja would print str(value); not worth mirroring
             out.append(value)
-        elif piece is ROLE:
-            raise ValueError("ROLE must be split off before resolving")
+        elif piece is ROLE or isinstance(piece, Date):
+            raise ValueError("ROLE must be split off, and dates substituted, before resolving")
         else:
             out.append(piece)  # type: ignore[arg-type]  # a str: mypy cannot narrow out ROLE with `is`
     return "".join(out)
@@ -193,10 +225,12 @@ def build_plan(fmt: Format, tokens: Mapping[str, object]) -> Plan:
     default_block = None
     if fmt.system_turn is not None:
         system_turn = _turn(fmt.system_turn, "system", tokens, "", (after_system + gen, after_system + no_gen))
-        if system_turn.kind != TURN:
+        default_text = fmt.default_system
+        default = resolve_text((default_text,) if isinstance(default_text, str) else default_text or (), tokens)
+        if system_turn.kind != TURN or default is None:
             usable = False  # the system slot is printed for every conversation of these policies
-        elif fmt.default_system is not None:
-            default_block = system_turn.head + fmt.default_system + system_turn.tail
+        elif default_text is not None:
+            default_block = system_turn.head + default + system_turn.tail
     return Plan(
         usable=usable,
         start=start,
@@ -213,4 +247,85 @@ def build_plan(fmt: Format, tokens: Mapping[str, object]) -> Plan:
         turns=turns,
         other=other,
         declined_keys=tuple(sorted(fmt.declined_keys)),
+        query_scan=any(turn.transform == T_THINK_BLOCK for turn in (*turns, other)),
+        default_if_empty=fmt.default_if_empty,
+        declined_system_text=fmt.declined_system_text,
+    )
+
+
+class Variants:
+    """How the calls of a dynamic format differ: by its switch's value and by today's date.
+
+    Built once per renderer, so a call costs a dict lookup, one clock read and a strftime per date
+    format (the date is formatted on every call, as `strftime_now` does: the locale may change).
+    """
+
+    __slots__ = ("_dates", "_switch", "format")
+
+    def __init__(self, fmt: Format) -> None:
+        self.format = fmt
+        self._switch = fmt.switch
+        self._dates = (fmt.dates, fmt.switch.then.dates if fmt.switch is not None else ())
+
+    def key(self, variables: Mapping[str, object] | None, today: bool = True) -> tuple[bool, tuple[str, ...]] | None:
+        """Which static variant renders this call: (switched, today's date in each of the variant's date
+        formats), reading the clock once; None when the switch's value is not a bool (Jinja decides).
+
+        Without `today` the dates are left empty and the clock unread: what a variant covers does not
+        depend on the date it prints, so `covers` asks this way."""
+        switched = False
+        switch = self._switch
+        if switch is not None and variables and switch.variable in variables:
+            value = variables[switch.variable]
+            if type(value) is not bool:
+                return None
+            switched = value is switch.when
+        formats = self._dates[switched]
+        if not formats:
+            return switched, ()
+        if not today:
+            return switched, ("",) * len(formats)
+        moment = clock.now()
+        return switched, tuple(moment.strftime(date_format) for date_format in formats)
+
+
+def _dated(text: Text, dates: Mapping[str, str]) -> Text:
+    return tuple(dates[piece.format] if isinstance(piece, Date) else piece for piece in text)
+
+
+def _dated_turn(turn: Turn, dates: Mapping[str, str]) -> Turn:
+    last = None if turn.last is None else (_dated(turn.last[0], dates), _dated(turn.last[1], dates))
+    return replace(
+        turn,
+        prefix=_dated(turn.prefix, dates),
+        end=_dated(turn.end, dates),
+        sep=_dated(turn.sep, dates),
+        group_open=_dated(turn.group_open, dates),
+        group_close=_dated(turn.group_close, dates),
+        last=last,
+    )
+
+
+def _dated_rule(rule: Rule, dates: Mapping[str, str]) -> Rule:
+    return _dated_turn(rule, dates) if isinstance(rule, Turn) else rule
+
+
+def static_variant(fmt: Format, key: tuple[bool, tuple[str, ...]]) -> Format:
+    """The plain format (no switch, no dates) that renders a call with this `Variants.key`."""
+    switched, values = key
+    chosen = fmt.switch.then if switched and fmt.switch is not None else fmt
+    dates = dict(zip(chosen.dates, values))
+    default = chosen.default_system
+    return replace(
+        chosen,
+        switch=None,
+        roles={role: _dated_rule(rule, dates) for role, rule in chosen.named_rules()},
+        other=_dated_rule(chosen.other, dates),
+        system_turn=None if chosen.system_turn is None else _dated_turn(chosen.system_turn, dates),
+        default_system=default if default is None or isinstance(default, str) else _dated(default, dates),
+        start=_dated(chosen.start, dates),
+        after_system=_dated(chosen.after_system, dates),
+        loop_prefix=_dated(chosen.loop_prefix, dates),
+        generation_prompt=_dated(chosen.generation_prompt, dates),
+        no_generation_prompt=_dated(chosen.no_generation_prompt, dates),
     )

@@ -18,7 +18,8 @@ from cpython.ref cimport Py_INCREF, Py_XDECREF
 import json
 
 from . import _plan
-from ._plan import build_plan
+from ._plan import Variants, build_plan, static_variant
+from ._reasoning import is_query, past_after_think, reasoning_of, think_block
 
 cdef extern from *:
     """
@@ -159,6 +160,8 @@ __all__ = ["Renderer"]
 cdef object K_ROLE = "role"
 cdef object K_CONTENT = "content"
 cdef object THINK_END = "</think>"
+cdef object NEWLINE = "\n"
+cdef Py_ssize_t VARIANTS_KEPT = 16  # static variants a dynamic renderer keeps (a new day or switch value adds one)
 cdef object _json_dumps = json.dumps
 
 cdef enum:
@@ -176,18 +179,26 @@ cdef enum:
     T_TRIM = 1
     T_JSON = 2
     T_AFTER_THINK = 3
+    T_LSTRIP_NEWLINES = 4
+    T_PAST_AFTER_THINK = 5
+    T_THINK_BLOCK = 6
+    T_RSTRIP = 7
 cdef enum:
     SYS_TURN = 0
     SYS_LEAD = 1
     SYS_FOLD = 2
     SYS_REJECT = 3
     SYS_COLLECT = 4
+    SYS_LAST = 5
+    SYS_INLINE = 6
 
 for _name, _value in {
     "TURN": TURN, "SKIPPED": SKIPPED, "REJECTED": REJECTED, "DECLINED": DECLINED,
     "T_NONE": T_NONE, "T_TRIM": T_TRIM, "T_JSON": T_JSON, "T_AFTER_THINK": T_AFTER_THINK,
+    "T_LSTRIP_NEWLINES": T_LSTRIP_NEWLINES, "T_PAST_AFTER_THINK": T_PAST_AFTER_THINK,
+    "T_THINK_BLOCK": T_THINK_BLOCK, "T_RSTRIP": T_RSTRIP,
     "SYS_TURN": SYS_TURN, "SYS_LEAD": SYS_LEAD, "SYS_FOLD": SYS_FOLD, "SYS_REJECT": SYS_REJECT,
-    "SYS_COLLECT": SYS_COLLECT,
+    "SYS_COLLECT": SYS_COLLECT, "SYS_LAST": SYS_LAST, "SYS_INLINE": SYS_INLINE,
 }.items():
     if getattr(_plan, _name) != _value:
         raise ImportError(f"chatfmt._fast._render_c is out of date with _plan ({_name})")
@@ -218,8 +229,10 @@ cdef struct Item:
     CTurn* turn
     cf_str role
     PyObject* content
+    PyObject* reasoning  # think-block turns: the message's reasoning (a str) or None; borrowed or owned by scratch
     cf_str* head  # NULL when nothing is printed for the message
     cf_str piece  # the printed content
+    Py_ssize_t skip  # where the content starts in piece (after a think block)
     cf_str* tail
     Py_ssize_t pos  # where piece starts in the output
 
@@ -318,15 +331,26 @@ cdef class Renderer:
     cdef PyObject* _declined[MAX_DECLINED]
     cdef int _ndeclined
     cdef bint _may_raise  # the format has a system rejection, an alternation check or a rejected role
+    cdef bint _query_scan
+    cdef bint _default_if_empty
+    cdef tuple _declined_system_text
+    cdef dict _variants  # a dynamic format's static variants by Variants.key; None for a static format
+    cdef object _choose
 
     def __cinit__(self, fmt, special_tokens=None):
         self._turns = NULL
 
     def __init__(self, fmt, special_tokens=None):
         self._tokens = dict(special_tokens or {})
-        plan = build_plan(fmt, self._tokens)
         self.format = fmt
+        # A dynamic format renders through static variants; its own plan only says whether it is usable.
+        self._variants = {} if fmt.dynamic else None
+        self._choose = Variants(fmt)
+        plan = build_plan(static_variant(fmt, (False, ("",) * len(fmt.dates))) if fmt.dynamic else fmt, self._tokens)
         self._plan = plan
+        self._query_scan = plan.query_scan
+        self._default_if_empty = plan.default_if_empty
+        self._declined_system_text = plan.declined_system_text
         self._usable = plan.usable
         self._policy = plan.system
         _view(plan.start, &self._start)
@@ -372,6 +396,26 @@ cdef class Renderer:
     def __reduce__(self):
         return Renderer, (self.format, self._tokens)
 
+    @property
+    def handled(self):
+        """Template variables a call may pass to this renderer (`variables=`) instead of going to Jinja."""
+        return self.format.handled
+
+    cdef Renderer _for_call(self, object variables, bint today=True):
+        """The renderer of this call's static variant (self for a static format); None leaves it to Jinja.
+        Without `today`, one that covers the same inputs, found without reading the clock."""
+        if self._variants is None:
+            return self
+        key = self._choose.key(variables, today)
+        if key is None:
+            return None
+        found = self._variants.get(key)
+        if found is None:
+            if len(self._variants) >= VARIANTS_KEPT:
+                self._variants.clear()
+            found = self._variants[key] = Renderer(static_variant(self.format, key), self._tokens)
+        return <Renderer>found
+
     cdef inline CTurn* _lookup(self, const cf_str* role) noexcept nogil:
         cdef Py_ssize_t i
         for i in range(self._nturns):
@@ -386,6 +430,7 @@ cdef class Renderer:
         cdef PyObject* role
         cdef PyObject* content
         cdef CTurn* turn
+        cdef object reasoning
         for i in range(n):
             m = seq_item(seq, i)
             if not is_exact_dict(m):
@@ -409,6 +454,16 @@ cdef class Renderer:
                 return 0
             items[i].turn = turn
             items[i].content = content
+            items[i].reasoning = NULL
+            if turn.transform == T_THINK_BLOCK:
+                reasoning = reasoning_of(<object>m)
+                if reasoning is not None and type(reasoning) is not str:
+                    return 0
+                items[i].reasoning = _own(scratch, reasoning)
+        if self._declined_system_text and self._policy == SYS_LEAD and items[0].turn.is_system:
+            for text in self._declined_system_text:
+                if text in <object>items[0].content:
+                    return 0
         if self._policy == SYS_FOLD and n > 1 and items[0].turn.is_system:
             if items[1].turn.transform != T_NONE and items[1].turn.transform != T_TRIM:
                 return 0
@@ -438,6 +493,10 @@ cdef class Renderer:
             return PyUnicode_Substring(<object>content, lo, hi)
         if transform == T_JSON:
             return _json_dumps(<object>content, ensure_ascii=False)
+        if transform == T_LSTRIP_NEWLINES:
+            return (<str>content).lstrip(NEWLINE)
+        if transform == T_RSTRIP:
+            return (<str>content).rstrip()
         if transform == T_AFTER_THINK:
             at = PyUnicode_Find(<object>content, THINK_END, 0, n, -1)
             if at < 0:
@@ -478,12 +537,19 @@ cdef class Renderer:
             return None
         cdef bint has_system = items[0].turn.is_system
         cdef int policy = self._policy
-        cdef Py_ssize_t first = 1 if has_system and (policy == SYS_LEAD or policy == SYS_FOLD) else 0
+        cdef Py_ssize_t first = 1 if has_system and (policy == SYS_LEAD or policy == SYS_FOLD or policy == SYS_INLINE) else 0
         if self._may_raise:
             self._check(items, n, first)
+        cdef Py_ssize_t query = n - 1  # Qwen3's last_query_index: the last user message that is not a tool response
+        cdef Py_ssize_t i
+        if self._query_scan:
+            for i in range(n - 1, -1, -1):
+                if items[i].turn.is_user and is_query(<object>items[i].content):
+                    query = i
+                    break
 
         # Measure: choose every piece, add up lengths and the widest code point.
-        cdef Py_ssize_t total = 0, i, lo = 0, hi = 0, s0 = 0, u0 = 0, sys_len = 0
+        cdef Py_ssize_t total = 0, lo = 0, hi = 0, s0 = 0, u0 = 0, sys_len = 0
         cdef Py_UCS4 maxc = 0
         cdef CTurn* turn
         cdef CTurn* st = &self._system
@@ -496,26 +562,32 @@ cdef class Renderer:
         cdef cf_str* sys_tail = &st.tail
         cdef cf_str* after_system = &self._after_system
         cdef bint fold = policy == SYS_FOLD and has_system
+        cdef bint inline = policy == SYS_INLINE and has_system and n > 1  # printed inside the first loop turn
         cdef bint use_default = False
         cdef list collected = None
         cdef object obj
         _acc(&self._start, &total, &maxc)
         if policy == SYS_LEAD and has_system:
             cf_view(_own(scratch, self._transform(st.transform, items[0].content)), &sys_piece)
-            has_sys_piece = True
+            has_sys_piece = sys_piece.len > 0 or not self._default_if_empty  # else it prints the default
+        if has_sys_piece and policy == SYS_LEAD:
             if n == 1:  # the system message is the last one: its tail ends the prompt
                 sys_tail = &st.last[agp]
                 after_system = &self._empty
                 end_text = &self._empty
-        elif policy == SYS_COLLECT:
+        elif policy == SYS_COLLECT or policy == SYS_LAST:
             collected = []
             for i in range(n):
                 if items[i].turn.is_system:
                     collected.append(self._transform(st.transform, items[i].content))
+            if policy == SYS_LAST and len(collected) > 1:
+                collected = [collected[len(collected) - 1]]
             if collected:
                 cf_view(_own(scratch, self._collect_sep.join(collected)), &sys_piece)
                 has_sys_piece = True
-        if has_sys_piece:
+        elif inline:
+            cf_view(_own(scratch, self._transform(st.transform, items[0].content)), &sys_piece)
+        if has_sys_piece or inline:
             _acc(&st.head, &total, &maxc)
             _acc(&sys_piece, &total, &maxc)
             _acc(sys_tail, &total, &maxc)
@@ -534,6 +606,7 @@ cdef class Renderer:
 
         for i in range(first, n):
             turn = items[i].turn
+            items[i].skip = 0
             if turn.kind == SKIPPED:
                 items[i].head = &turn.head
                 items[i].tail = NULL
@@ -568,6 +641,13 @@ cdef class Renderer:
                 cf_view(_own(scratch, obj), &items[i].piece)
             elif turn.transform == T_NONE:
                 cf_view(items[i].content, &items[i].piece)
+            elif turn.transform == T_THINK_BLOCK:
+                obj, items[i].skip = think_block(
+                    <object>items[i].content, <object>items[i].reasoning, i == n - 1, i > query
+                )
+                cf_view(_own(scratch, obj), &items[i].piece)
+            elif turn.transform == T_PAST_AFTER_THINK:
+                cf_view(_own(scratch, past_after_think(<object>items[i].content, i == n - 1)), &items[i].piece)
             else:
                 cf_view(_own(scratch, self._transform(turn.transform, items[i].content)), &items[i].piece)
             _acc(items[i].head, &total, &maxc)
@@ -598,6 +678,11 @@ cdef class Renderer:
             if items[i].turn.interp:
                 pos = cf_put(odata, okind, pos, &items[i].role)
                 pos = cf_put(odata, okind, pos, &items[i].turn.role_tail)
+            if inline and i == first:
+                pos = cf_put(odata, okind, pos, &st.head)
+                sys_pos = pos
+                pos = cf_put(odata, okind, pos, &sys_piece)
+                pos = cf_put(odata, okind, pos, &st.tail)
             items[i].pos = pos
             pos = cf_put(odata, okind, pos, &items[i].piece)
             pos = cf_put(odata, okind, pos, items[i].tail)
@@ -609,8 +694,13 @@ cdef class Renderer:
         cdef list content_spans = [None] * n
         cdef list generation_spans = []
         cdef Py_ssize_t at, plen, k = 0
-        if has_sys_piece and policy == SYS_LEAD:
+        if (has_sys_piece and policy == SYS_LEAD) or inline:
             content_spans[0] = (sys_pos, sys_pos + sys_piece.len)
+        elif has_sys_piece and policy == SYS_LAST:
+            for i in range(n - 1, -1, -1):
+                if items[i].turn.is_system:
+                    content_spans[i] = (sys_pos, sys_pos + sys_piece.len)
+                    break
         elif has_sys_piece:  # COLLECT: the pieces sit in order, joined by collect_sep
             at = sys_pos
             for i in range(n):
@@ -628,7 +718,7 @@ cdef class Renderer:
                 content_spans[0] = (at + _clamp(s0, lo, hi) - lo, at + _clamp(s0 + sys_len, lo, hi) - lo)
                 content_spans[i] = (at + _clamp(u0, lo, hi) - lo, at + plen)
             else:
-                content_spans[i] = (at, at + plen)
+                content_spans[i] = (at + items[i].skip, at + plen)
             if items[i].turn.generated:
                 if i == n - 1:
                     generation_spans.append((at, at + plen + items[i].turn.last_end[agp]))
@@ -636,19 +726,30 @@ cdef class Renderer:
                     generation_spans.append((at, at + plen + items[i].turn.end_len))
         return out, content_spans, generation_spans
 
-    def covers(self, messages):
+    def covers(self, messages, variables=None):
         """Whether `render` gives the reference result for these messages (a string or the same error)."""
-        return self._build(messages, False, False, True) is not None
+        cdef Renderer renderer = self._for_call(variables, False)
+        return renderer is not None and renderer._build(messages, False, False, True) is not None
 
-    def render(self, messages, add_generation_prompt=False):
-        """The prompt text, or None when this input is not covered (render it with Jinja instead)."""
-        return self._build(messages, add_generation_prompt, False, False)
+    def render(self, messages, add_generation_prompt=False, variables=None):
+        """The prompt text, or None when this input is not covered (render it with Jinja instead).
 
-    def render_batch(self, conversations, add_generation_prompt=False):
-        """`render` over many conversations; None marks each one not covered."""
+        `variables` are the call's template variables; only the `handled` ones are read.
+        """
+        if self._variants is None:
+            return self._build(messages, add_generation_prompt, False, False)
+        cdef Renderer renderer = self._for_call(variables)
+        return None if renderer is None else renderer._build(messages, add_generation_prompt, False, False)
+
+    def render_batch(self, conversations, add_generation_prompt=False, variables=None):
+        """`render` over many conversations (the clock is read once per conversation, as transformers
+        reads it once per render); None marks each one not covered."""
         cdef bint agp = add_generation_prompt
-        return [self._build(messages, agp, False, False) for messages in conversations]
+        if self._variants is None:
+            return [self._build(messages, agp, False, False) for messages in conversations]
+        return [self.render(messages, agp, variables) for messages in conversations]
 
-    def render_spans(self, messages, add_generation_prompt=False):
+    def render_spans(self, messages, add_generation_prompt=False, variables=None):
         """(text, content span per message or None if not printed, generation spans), or None if not covered."""
-        return self._build(messages, add_generation_prompt, True, False)
+        cdef Renderer renderer = self._for_call(variables)
+        return None if renderer is None else renderer._build(messages, add_generation_prompt, True, False)

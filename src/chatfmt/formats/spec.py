@@ -7,8 +7,10 @@ caches and be compared; it holds no code, only text and a few closed choices (`T
 `SystemPolicy`), because every choice is something the builder must implement twice (C and Python).
 
 Text is written as a tuple of pieces: literal strings, `Token(...)` references to special tokens
-(resolved when a renderer is compiled, since tokens are inputs, not part of the format), and the `ROLE`
+(resolved when a renderer is compiled, since tokens are inputs, not part of the format), `Date(...)`
+(today's date as the template's `strftime_now` prints it, read once per render) and the `ROLE`
 placeholder (the message's role, for generic turns such as ChatML's `<|im_start|>{role}\\n`).
+A `Switch` names a boolean template variable (`enable_thinking`) and the format used when a call sets it.
 """
 
 from __future__ import annotations
@@ -20,11 +22,13 @@ from dataclasses import dataclass, field
 __all__ = [
     "DECLINE",
     "ROLE",
+    "Date",
     "SKIP",
     "Format",
     "Reject",
     "RoleTable",
     "Rule",
+    "Switch",
     "SystemPolicy",
     "Text",
     "Token",
@@ -45,6 +49,13 @@ class Token:
     required: bool = False
 
 
+@dataclass(frozen=True)
+class Date:
+    """Today's date as `strftime_now(format)` prints it: the clock is read once per render (see chatfmt.clock)."""
+
+    format: str
+
+
 class _Placeholder(enum.Enum):
     """Text that is not known until a message is printed."""
 
@@ -56,7 +67,7 @@ class _Placeholder(enum.Enum):
 
 ROLE = _Placeholder.ROLE
 
-Piece = str | Token | _Placeholder
+Piece = str | Token | Date | _Placeholder
 Text = tuple[Piece, ...]
 
 
@@ -65,8 +76,16 @@ class Transform(enum.Enum):
 
     NONE = "none"
     TRIM = "trim"  # `| trim` or `.strip()`: Python str.strip(), Unicode whitespace
+    RSTRIP = "rstrip"  # `.rstrip()`: Python str.rstrip()
     JSON = "json"  # `| tojson` on a string: json.dumps(content, ensure_ascii=False)
     AFTER_THINK = "after_think"  # `content.split('</think>')[-1]` (DeepSeek drops past reasoning)
+    LSTRIP_NEWLINES = "lstrip_newlines"  # `content.lstrip('\\n')` (SmolLM3's assistant turns)
+    # QwQ: every message but the conversation's last prints `content.split('</think>')[-1].lstrip('\\n')`.
+    PAST_AFTER_THINK = "past_after_think"
+    # Qwen3: the reasoning (the message's reasoning field, else the text before `</think>` in the content)
+    # is printed in a `<think>` block for the last message and for messages after the last user query
+    # that have reasoning; every other message prints only the text after `</think>`.
+    THINK_BLOCK = "think_block"
 
 
 class SystemPolicy(enum.Enum):
@@ -82,6 +101,10 @@ class SystemPolicy(enum.Enum):
     REJECT: a first system message raises TemplateError(`system_error`) (Gemma 1).
     COLLECT: every system message, wherever it is, is joined with `collect_sep` and printed by
       `system_turn` before the loop; the loop itself skips them (DeepSeek-V3).
+    LAST: like COLLECT, but only the last system message is printed (DeepSeek-R1's Qwen distills).
+    INLINE: a first system message leaves the loop; `system_turn` prints it right after the prefix of
+      the first loop message, before that message's (separately transformed) content, and not at all
+      when it is the only message (Gemma 3).
     """
 
     TURN = "turn"
@@ -89,6 +112,8 @@ class SystemPolicy(enum.Enum):
     FOLD = "fold"
     REJECT = "reject"
     COLLECT = "collect"
+    LAST = "last"
+    INLINE = "inline"
 
 
 @dataclass(frozen=True)
@@ -154,6 +179,27 @@ Rule = Turn | Reject | _Action
 RoleTable = Mapping[str, Rule] | tuple[tuple[str, Rule], ...]
 
 
+@dataclass(frozen=True)
+class Switch:
+    """A boolean template variable a call may pass (`enable_thinking=False`), read as the template reads it.
+
+    A call that passes `variable` as `when` renders `then` instead of the format that holds the switch;
+    absent, or passed as `not when`, it renders that format. Any value other than True or False is left
+    to Jinja (its truthiness or `is false` test is not worth mirroring). `then` has no switch of its own.
+    """
+
+    variable: str
+    when: bool
+    then: Format
+
+    def __post_init__(self) -> None:
+        if self.then.switch is not None:
+            raise ValueError("a switched format cannot switch again")
+
+
+_CONTEXT_TRANSFORMS = (Transform.PAST_AFTER_THINK, Transform.THINK_BLOCK)
+
+
 def _text_fields(obj: object, names: tuple[str, ...]) -> list[Text]:
     return [getattr(obj, name) for name in names]
 
@@ -179,7 +225,12 @@ class Format:
     declined_keys: message keys the template reads besides role and content (`tool_calls`): a message
       that has one is not covered.
     The other variables a template reads are not part of the format: they come from parsing its source
-    (see `chatfmt.routing.Route`), and a call that passes one goes to Jinja.
+    (see `chatfmt.routing.Route`), and a call that passes one goes to Jinja, except a switch's.
+    switch: a boolean variable the compiled path handles itself (see `Switch`).
+    default_if_empty: LEAD only: a first system message whose content is empty once transformed prints
+      `default_system` instead (SmolLM3's `{% if custom_instructions %}`).
+    declined_system_text: LEAD only: a first system message containing any of these is declined, because
+      the template reads commands out of it (SmolLM3's `/no_think`).
     """
 
     name: str
@@ -189,7 +240,7 @@ class Format:
     start: Text = ()
     system: SystemPolicy = SystemPolicy.TURN
     system_turn: Turn | None = None
-    default_system: str | None = None
+    default_system: str | Text | None = None
     system_error: str | None = None
     collect_sep: str = ""
     after_system: Text = ()
@@ -198,6 +249,9 @@ class Format:
     generation_prompt: Text = ()
     no_generation_prompt: Text = ()
     declined_keys: frozenset[str] = field(default_factory=frozenset)
+    switch: Switch | None = None
+    default_if_empty: bool = False
+    declined_system_text: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         roles: tuple[tuple[str, Rule], ...]
@@ -218,7 +272,7 @@ class Format:
         if isinstance(self.other, Turn) and (self.other.group_open or self.other.group_close):
             raise ValueError("groups are only supported for named roles")
         policy = self.system
-        if policy in (SystemPolicy.LEAD, SystemPolicy.FOLD, SystemPolicy.COLLECT):
+        if policy in (SystemPolicy.LEAD, SystemPolicy.FOLD, SystemPolicy.COLLECT, SystemPolicy.LAST, SystemPolicy.INLINE):
             if self.system_turn is None:
                 raise ValueError(f"system policy {policy.value} needs a system_turn")
             if ROLE in self.system_turn.prefix:
@@ -233,17 +287,27 @@ class Format:
             isinstance(rule, Turn) and rule.skip_empty for rule in (self.other, *(r for _, r in roles))
         ):
             raise ValueError("with system policy fold no turn may skip empty contents")
+        if policy is SystemPolicy.INLINE and any(
+            rule is SKIP or (isinstance(rule, Turn) and rule.skip_empty) for rule in (self.other, *(r for _, r in roles))
+        ):
+            raise ValueError("with system policy inline every role prints its turn (no SKIP, no skip_empty)")
         if policy is SystemPolicy.REJECT and self.system_error is None:
             raise ValueError("system policy reject needs a system_error")
-        if policy is SystemPolicy.COLLECT and self.rule_for("system") is not SKIP:
-            raise ValueError("with system policy collect the loop must SKIP system messages")
+        if policy in (SystemPolicy.COLLECT, SystemPolicy.LAST) and self.rule_for("system") is not SKIP:
+            raise ValueError(f"with system policy {policy.value} the loop must SKIP system messages")
+        if self.system_turn is not None and self.system_turn.transform in _CONTEXT_TRANSFORMS:
+            raise ValueError("a system turn cannot use a transform that depends on the conversation")
+        if (self.default_if_empty or self.declined_system_text) and policy is not SystemPolicy.LEAD:
+            raise ValueError("default_if_empty and declined_system_text need system policy lead")
+        if self.default_if_empty and (self.default_system is None or self.system_turn.last is not None):  # type: ignore[union-attr]
+            raise ValueError("default_if_empty needs a default_system and a system turn without a last tail")
         if policy is SystemPolicy.FOLD and self.system_turn is not None and self.system_turn.transform not in (
             Transform.NONE,
             Transform.TRIM,
         ):
             raise ValueError("a folded system message supports only NONE or TRIM")
 
-    def _role_pairs(self) -> tuple[tuple[str, Rule], ...]:
+    def named_rules(self) -> tuple[tuple[str, Rule], ...]:
         """`roles` as `__post_init__` stores it: (role, rule) pairs sorted by role."""
         if isinstance(self.roles, Mapping):
             raise TypeError("Format.roles is converted to a tuple of pairs by __post_init__")
@@ -251,18 +315,17 @@ class Format:
 
     def rule_for(self, role: str) -> Rule:
         """The rule applied to a message with this role."""
-        for name, rule in self._role_pairs():
+        for name, rule in self.named_rules():
             if name == role:
                 return rule
         return self.other
 
-    @property
-    def tokens(self) -> frozenset[str]:
-        """Names of the special tokens this format prints."""
+    def _texts(self) -> list[Text]:
+        """Every text of the format, for the token and date inventories."""
         texts: list[Text] = _text_fields(
             self, ("start", "after_system", "loop_prefix", "generation_prompt", "no_generation_prompt")
         )
-        turns = [rule for _, rule in self._role_pairs() if isinstance(rule, Turn)]
+        turns = [rule for _, rule in self.named_rules() if isinstance(rule, Turn)]
         if isinstance(self.other, Turn):
             turns.append(self.other)
         if self.system_turn is not None:
@@ -270,4 +333,28 @@ class Format:
         for turn in turns:
             texts += _text_fields(turn, ("prefix", "end", "sep", "group_open", "group_close"))
             texts += list(turn.last or ())
-        return frozenset(piece.name for text in texts for piece in text if isinstance(piece, Token))
+        if isinstance(self.default_system, tuple):
+            texts.append(self.default_system)
+        return texts
+
+    @property
+    def tokens(self) -> frozenset[str]:
+        """Names of the special tokens this format (or its switched variant) prints."""
+        names = frozenset(piece.name for text in self._texts() for piece in text if isinstance(piece, Token))
+        return names | (self.switch.then.tokens if self.switch is not None else frozenset())
+
+    @property
+    def dates(self) -> tuple[str, ...]:
+        """The strftime formats of the `Date` pieces this format prints (not its switched variant's), sorted."""
+        return tuple(sorted({piece.format for text in self._texts() for piece in text if isinstance(piece, Date)}))
+
+    @property
+    def dynamic(self) -> bool:
+        """Whether a render depends on more than the messages: the clock or a switch."""
+        return self.switch is not None or bool(self.dates)
+
+    @property
+    def handled(self) -> frozenset[str]:
+        """Template variables a call may pass and still be rendered by the compiled path (the switch's)."""
+        return frozenset() if self.switch is None else frozenset({self.switch.variable})
+

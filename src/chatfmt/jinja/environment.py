@@ -26,7 +26,8 @@ import jinja2.utils
 from jinja2.exceptions import SecurityError, TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from . import clock, limits
+from .. import clock
+from . import limits
 from .markers import GENERATION_CLOSE, GENERATION_OPEN
 
 COMPILED_CACHE_SIZE = 256

@@ -5,8 +5,9 @@ A source is recognised by a fingerprint of its text, normalised only in ways Jin
 render identically by construction. A recognised format, or one a caller pairs with a source, is then
 confirmed by probe renders against the Jinja engine, chosen where near-miss templates differ (empty and
 whitespace content, system first, absent or late, assistant first, repeated roles, unknown roles,
-generation prompt on and off, non-ASCII and special-token-looking text). Any difference, in text or in
-what raises, and the source stays on the Jinja path.
+generation prompt on and off, non-ASCII and special-token-looking text), with each switch variable the
+format handles absent, true and false, and with the clock fixed for the whole comparison. Any
+difference, in text or in what raises, and the source stays on the Jinja path.
 
 A `Route` then decides per call: the builder serves a call whose options leave the output to the
 messages and the special tokens, and declines, per conversation, whatever it cannot vouch for.
@@ -20,7 +21,7 @@ from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
-from .. import _fast
+from .. import _fast, clock
 from ..formats.builtin import BUILTINS
 from ..formats.spec import Format
 from ..jinja.limits import DEFAULT_LIMITS
@@ -29,6 +30,7 @@ from ..pipeline import RenderOptions, jinja_call
 __all__ = ["Route", "fingerprint", "recognise", "routes_for"]
 
 _NEWLINES = re.compile(r"\r\n|\r|\n")
+_GENERATION_TAG = re.compile(r"\{%[-+]?\s*generation\b")
 
 
 def normalise(source: str) -> str:
@@ -87,30 +89,37 @@ def _outcome(render: Callable[..., Any], *args: Any) -> Any:
         return (type(exc), str(exc))
 
 
-def _jinja_reference(source: str, tokens: Mapping[str, str]) -> Callable[[list[dict[str, str]], bool], str]:
-    """The Jinja engine's render of one conversation, as a plain call (no tools, documents or variables)."""
+JinjaRender = Callable[[list[dict[str, str]], bool, Mapping[str, Any]], str]
 
-    def render(conversation: list[dict[str, str]], add_generation_prompt: bool) -> str:
-        options = RenderOptions.of_call(add_generation_prompt)
+
+def _jinja_reference(source: str, tokens: Mapping[str, str]) -> JinjaRender:
+    """The Jinja engine's render of one conversation, with no tools or documents and the given variables."""
+
+    def render(conversation: list[dict[str, str]], add_generation_prompt: bool, variables: Mapping[str, Any]) -> str:
+        options = RenderOptions.of_call(add_generation_prompt, **variables)
         call, (cleaned,) = jinja_call(source, [conversation], options, tokens, DEFAULT_LIMITS, batch=False)
         return call.render(cleaned)
 
     return render
 
 
-def confirmed_by_probes(renderer: _fast.Renderer, jinja_render: Callable[[list[dict[str, str]], bool], str]) -> bool:
+def confirmed_by_probes(renderer: _fast.Renderer, jinja_render: JinjaRender) -> bool:
     """True when the renderer agrees with Jinja exactly (text or error) on every probe it does not decline,
     and declines at most half of them (a renderer that declines everything proves nothing)."""
     compared = declined = 0
-    for conversation in _probe_conversations():
-        for add_generation_prompt in (False, True):
-            fast = _outcome(renderer.render, conversation, add_generation_prompt)
-            if fast is None:
-                declined += 1
-                continue
-            if fast != _outcome(jinja_render, conversation, add_generation_prompt):
-                return False
-            compared += 1
+    settings: list[dict[str, Any]] = [{}]
+    settings += [{name: value} for name in sorted(renderer.handled) for value in (True, False)]
+    with clock.fixed_clock(clock.now()):  # both sides print the same date
+        for variables in settings:
+            for conversation in _probe_conversations():
+                for add_generation_prompt in (False, True):
+                    fast = _outcome(renderer.render, conversation, add_generation_prompt, variables)
+                    if fast is None:
+                        declined += 1
+                        continue
+                    if fast != _outcome(jinja_render, conversation, add_generation_prompt, variables):
+                        return False
+                    compared += 1
     return compared >= declined
 
 
@@ -129,27 +138,31 @@ class Route:
     Renderers hold no mutable state, so one serves every Template and thread with the same source and tokens.
     """
 
-    __slots__ = ("reads", "renderer")
+    __slots__ = ("reads", "renderer", "spans")
 
     def __init__(self, renderer: _fast.Renderer, source: str) -> None:
         from ..jinja.environment import template_variables
 
         self.renderer = renderer
         self.reads = template_variables(source)
+        # A source with `{% generation %}` blocks marks its own generation spans: render_spans stays on Jinja.
+        self.spans = _GENERATION_TAG.search(source) is None
 
     @property
     def format(self) -> Format:
         return self.renderer.format
 
     def covers_call(self, options: RenderOptions) -> bool:
-        """Whether the call's context is what the format assumes: no variable the template reads is passed."""
+        """Whether the call's context is what the format assumes: no variable the template reads is passed,
+        except those the renderer handles itself (`renderer.handled`, read from the variables it is given)."""
         if options.continue_final_message:
             return False
         if options.tools is not None and "tools" in self.reads:
             return False
         if options.documents is not None and "documents" in self.reads:
             return False
-        return self.reads.isdisjoint(options.variables)
+        handled = self.renderer.handled
+        return self.reads.isdisjoint(name for name in options.variables if name not in handled)
 
 
 def routes_for(sources: Iterable[str], special_tokens: Mapping[str, str], fmt: Format | None) -> dict[str, Route]:
