@@ -16,6 +16,7 @@ _flag = runpy.run_path(os.path.join("src", "chatfmt", "_flags.py"))["env_flag"]
 # One line per compiled module: (dotted name, .pyx path).
 EXTENSIONS = [
     ("chatfmt._fast._render_c", "src/chatfmt/_fast/_render_c.pyx"),
+    ("chatfmt._fast._arrow_c", "src/chatfmt/_fast/_arrow_c.pyx"),
 ]
 
 

@@ -148,3 +148,19 @@ def test_the_cli_answers_deep_input_with_one_line(tmp_path):
         err = io.StringIO()
         code = main(argv, stdin=io.StringIO('[{"role": "user", "content": "x"}]'), stdout=io.StringIO(), stderr=err)
         assert code == EXIT_USAGE and err.getvalue().count("\n") == 1 and "too deeply" in err.getvalue(), argv
+
+
+@pytest.mark.usefixtures("builder")
+def test_validate_in_batches_and_arrow_columns_names_the_row():
+    pyarrow = pytest.importorskip("pyarrow")
+    template = chatfmt.get_template("mistral-v3")
+    rows = [[{"role": "user", "content": "ok"}], [{"role": "hacker", "content": MARK}], [{"role": "user", "content": "fine"}]]
+    good = [template.render(rows[0]), None, template.render(rows[2])]
+    with pytest.raises(InvalidConversation) as refused:
+        template.render_batch(rows, validate=True)
+    assert refused.value.row_index == 1 and refused.value.field == "role"
+    batch = template.render_batch(rows, validate=True, on_error="null")
+    assert list(batch) == good and [(f.row, f.field) for f in batch.failures] == [(1, "role")]
+    column = template.render_arrow(pyarrow.array(rows), validate=True, on_error="null")
+    assert column.text.to_pylist() == good and [(f.row, f.field) for f in column.failures] == [(1, "role")]
+    assert template.render_arrow(pyarrow.array(rows)).to_pylist()[1] == "<s>"  # without validate: transformers'

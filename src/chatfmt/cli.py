@@ -17,16 +17,15 @@ from typing import Any, TextIO
 
 import jinja2
 
+from . import jobs
 from . import messages as _messages
+from .cli_common import UsageError
+from .cli_common import parse_variables as _variables
 from .errors import ChatfmtError, HubUnreachable
 from .registry import REGISTRY, PluginWarning, get_template
 from .registry.hub import load_from_hub
 
 EXIT_OK, EXIT_TEMPLATE_ERROR, EXIT_USAGE = 0, 1, 2
-
-
-class UsageError(Exception):
-    """A mistake in how the command was called; printed as one line."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -68,6 +67,9 @@ def _parser() -> argparse.ArgumentParser:
         help="render whatever the template makes of the input, as transformers does (by default, roles the template "
              "does not handle, missing content and content it would print as a Python repr are refused)",
     )
+    formatting = commands.add_parser("format", help="format a dataset (JSONL, .gz, .zst, Parquet) to prompts, streamed")
+    jobs.add_arguments(formatting)
+    formatting.set_defaults(run=_cmd_format)
     return parser
 
 
@@ -90,37 +92,8 @@ def _read_json(path: str | None, stdin: TextIO) -> Any:
         raise UsageError(f"{path or 'stdin'} nests arrays or objects too deeply") from exc
 
 
-# Keywords `Template.render` takes itself: as --set variables they would collide with its arguments.
-_RESERVED_VARIABLES = {
-    "messages": "the conversation is the FILE argument (or stdin)",
-    "add_generation_prompt": "use --add-generation-prompt",
-    "continue_final_message": "use --continue-final-message",
-    "tools": "use --tools FILE",
-    "documents": "use --documents FILE",
-    "chat_template": "use --chat-template NAME",
-    "validate": "use --no-validate to switch the input checks off",
-}
-
-
-def _variables(assignments: Sequence[str]) -> dict[str, Any]:
-    variables = {}
-    for assignment in assignments:
-        key, sep, value = assignment.partition("=")
-        if not sep or not key:
-            raise UsageError(f"--set takes KEY=VALUE, got {assignment!r}")
-        if key in _RESERVED_VARIABLES:
-            raise UsageError(f"--set cannot set {key!r}; {_RESERVED_VARIABLES[key]}")
-        try:
-            variables[key] = json.loads(value)
-        except json.JSONDecodeError:
-            variables[key] = value
-        except RecursionError as exc:
-            raise UsageError(f"--set {key}: the value nests arrays or objects too deeply") from exc
-    return variables
-
-
-# Every subcommand is `run(args, stdin, stdout)`, registered on its parser with set_defaults(run=...); it may
-# return an exit code (None: success).
+# Every subcommand is `run(args, stdin, stdout)`, registered on its parser with set_defaults(run=...);
+# it may return an exit code (None means success).
 
 
 def _cmd_list(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> None:
@@ -196,6 +169,10 @@ def _cmd_render(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> None:
         out.write("\n")
 
 
+def _cmd_format(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
+    return jobs.run(args, out, sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None, stdout: TextIO | None = None,
          stderr: TextIO | None = None) -> int:
     """Run the command line; returns the exit code instead of exiting, so tests can call it."""
@@ -206,11 +183,12 @@ def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None, stdo
     except SystemExit as exc:  # argparse exits on --help and on bad flags; return the code instead
         return exc.code if isinstance(exc.code, int) else EXIT_OK if exc.code is None else EXIT_USAGE
     try:
-        code = args.run(args, stdin, stdout)
+        with contextlib.redirect_stderr(stderr):  # `format` reports progress and bad records on stderr
+            code = args.run(args, stdin, stdout)
     except (UsageError, ChatfmtError) as exc:
         stderr.write(f"chatfmt: error: {exc}\n")
         return EXIT_USAGE
     except (jinja2.TemplateError, ValueError, TypeError, ArithmeticError, LookupError, RecursionError) as exc:
         stderr.write(f"chatfmt: the template refused this input: {type(exc).__name__}: {exc}\n")
         return EXIT_TEMPLATE_ERROR
-    return EXIT_OK if code is None else code
+    return EXIT_OK if code is None else int(code)

@@ -111,6 +111,8 @@ def check_flags(options: RenderOptions) -> None:
 
 def check_options(options: RenderOptions) -> list[Any] | None:
     """transformers' checks of the call's tools and documents; returns the tools as schemas."""
+    if options.tools is None and options.documents is None:
+        return None
     from .jinja.tools import tools_to_schemas  # it imports inspect: only calls with tools pay for it
 
     schemas = tools_to_schemas(options.tools)

@@ -21,6 +21,7 @@ from .tokens import clean_special_tokens
 if TYPE_CHECKING:
     from typing import Any, Literal
 
+    from .batch_errors import OnError
     from .jinja.limits import Limits
     from .jinja.render import RenderCall
     from .routing import Route
@@ -256,18 +257,68 @@ class Template:
         continue_final_message: bool | str = False,
         chat_template: str | None = None,
         validate: bool = False,
+        on_error: OnError = "raise",
         **template_kwargs: Any,
     ) -> list[str]:
         """One prompt per conversation; the template, tools and variables are prepared once.
 
         As in transformers, a conversation may also be an object with a `messages` attribute. With
-        `validate=True` every conversation is checked first (see `check_conversation`).
+        `validate=True` each conversation is checked first (see `check_conversation`), as a row of its own.
+        `on_error`: "raise" raises what transformers raises, naming the row (`exc.row_index`); "skip" and
+        "null" return a `RenderedBatch` with each failure's row and reason (see `chatfmt.batch_errors`).
         """
+        from .batch_errors import render_rows
+
         conversations = [getattr(conversation, "messages", conversation) for conversation in conversations]
-        if validate:
-            for conversation in conversations:
-                self.check_conversation(conversation, chat_template=chat_template, tools=tools)
         options = RenderOptions.of(add_generation_prompt, tools, documents, continue_final_message, chat_template, template_kwargs)
+
+        def checked(batch: list[Conversation]) -> list[Conversation]:
+            if validate:
+                for conversation in batch:
+                    self.check_conversation(conversation, chat_template=chat_template, tools=tools)
+            return batch
+
+        return render_rows(
+            lambda: self._render_batch_all(checked(conversations), options),
+            lambda conversation: self._render_batch_all(checked([conversation]), options)[0],
+            conversations,
+            on_error,
+        )
+
+    def render_arrow(
+        self, conversations: Any, *, spans: bool | str = False, on_error: OnError = "raise", **call: Any
+    ) -> Any:
+        """Prompts for a column of conversations: any Arrow array, chunked array or Arrow PyCapsule object
+        of list<struct<role, content, ...>>, returned as a pyarrow large_string array (see `chatfmt.columnar`).
+
+        `call` takes `render`'s keywords. Built-in formats render in a compiled kernel straight from the
+        Arrow buffers; every other row or call renders with `render`, with the same result. With
+        `validate=True` every row renders through `render`, checked first (the kernel does not check).
+        """
+        from .columnar import render_arrow
+
+        validate = call.get("validate", False)
+        options = RenderOptions.of_call(**{key: value for key, value in call.items() if key != "validate"})
+        route = None if validate else self._route(options)
+        if route is not None and not options.is_plain:
+            try:
+                check_flags(options)
+                check_options(options)
+            except Exception:  # the options raise: every row raises on its own, through render
+                route = None
+        return render_arrow(
+            conversations,
+            render_row=lambda row: self.render(row, **call),
+            fmt=None if route is None else route.format,
+            special_tokens=self._special_tokens,
+            add_generation_prompt=bool(options.add_generation_prompt),
+            spans=(lambda row: self.render_spans(row, **call)) if spans else None,
+            span_unit="bytes" if spans == "bytes" else "chars",
+            on_error=on_error,
+        )
+
+    def _render_batch_all(self, conversations: list[Conversation], options: RenderOptions) -> list[str]:
+        """render_batch's whole-batch path: raises what the first failing conversation raises."""
         route = self._route(options)
         if route is None:
             return self._jinja_batch(conversations, options)
@@ -275,7 +326,7 @@ class Template:
             checked_conversations(conversations, batch=True)  # these raise before the options are checked
             check_options(options)
         try:
-            results = route.renderer.render_batch(conversations, add_generation_prompt, options.variables)
+            results = route.renderer.render_batch(conversations, options.add_generation_prompt, options.variables)
         except Exception:
             # Some conversation raised: render in order so the first failing one raises, as transformers would.
             return [self._render_one(conversation, options) for conversation in conversations]

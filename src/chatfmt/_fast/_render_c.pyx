@@ -97,8 +97,8 @@ cdef extern from *:
 
     /* Read a message dict's role and content (borrowed) in one pass over its entries: cheaper than
        two hashed lookups. Only exact-str keys count (transformers rewrites the others). 0 declines:
-       a missing field, a declined key, or, when the format declines keys, any key that is not an
-       exact str (it might stand for one). */
+       a missing field, a declined key that is not None, or, when the format declines keys, any key
+       that is not an exact str (it might stand for one). */
     static int cf_fields(PyObject *d, PyObject *k_role, PyObject *k_content,
                          PyObject *const *declined, int ndeclined, PyObject **role, PyObject **content) {
         Py_ssize_t pos = 0;
@@ -119,7 +119,8 @@ cdef extern from *:
             }
             if (cf_eq(key, k_role)) { *role = value; continue; }
             if (cf_eq(key, k_content)) { *content = value; continue; }
-            for (i = 0; i < ndeclined; i++) if (cf_eq(key, declined[i])) return 0;
+            /* A declined key whose value is None is dropped before rendering, as transformers does. */
+            for (i = 0; i < ndeclined; i++) if (value != Py_None && cf_eq(key, declined[i])) return 0;
         }
         return *role != NULL && *content != NULL;
     }

@@ -144,7 +144,7 @@ class Renderer:
                     role = value
                 elif key == "content":
                     content = value
-                elif key in declined:
+                elif key in declined and value is not None:  # a None value is dropped, as transformers does
                     return None
             if not isinstance(role, str) or not isinstance(content, str):
                 return None
