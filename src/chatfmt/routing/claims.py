@@ -22,7 +22,7 @@ from typing import Any
 import jinja2.nodes as nodes
 
 Conversation = list[dict[str, str]]
-JinjaRender = Callable[[Conversation, bool], str]
+Render = Callable[[Conversation, bool], "str | None"]
 
 SWEEP_SEED = 20240903
 SWEEP_SIZE = 300
@@ -66,12 +66,12 @@ class Difference:
     compiled: Any
     jinja: Any
 
-    def describe(self) -> str:
+    def describe(self, fast: str = "the format", reference: str = "the Jinja source") -> str:
         def show(result: Any) -> str:
             return _short(result) if isinstance(result, str) else f"raises {result[0].__name__}: {result[1]}"
 
         return (f"messages={_short(self.conversation, 300)}, add_generation_prompt={self.add_generation_prompt}: "
-                f"the format gives {show(self.compiled)}; the Jinja source gives {show(self.jinja)}")
+                f"{fast} gives {show(self.compiled)}; {reference} gives {show(self.jinja)}")
 
 
 @dataclass
@@ -81,8 +81,9 @@ class _Constants:
 
 
 def _strings_in(node: nodes.Node) -> Iterator[str]:
-    for const in node.find_all(nodes.Const):
-        if isinstance(const.value, str):
+    """The string constants in `node`, itself included (`find_all` yields only descendants)."""
+    for const in (node, *node.find_all(nodes.Const)):
+        if isinstance(const, nodes.Const) and isinstance(const.value, str):
             yield const.value
 
 
@@ -91,7 +92,7 @@ def template_constants(tree: nodes.Template) -> _Constants:
     found = _Constants(set(), set())
     for compare in tree.find_all(nodes.Compare):
         found.strings.update(_strings_in(compare))
-        for const in compare.find_all(nodes.Const):
+        for const in compare.find_all(nodes.Const):  # a Compare is never a Const itself
             if isinstance(const.value, int | float) and not isinstance(const.value, bool):
                 found.numbers.add(int(const.value))
     for test in tree.find_all(nodes.Test):  # `x is equalto 'y'`, `x is in [...]`
@@ -155,16 +156,24 @@ def random_sweep(roles: list[str], contents: list[str], count: int = SWEEP_SIZE,
         yield [{"role": rng.choice(roles), "content": rng.choice(contents)} for _ in range(rng.randint(1, 6))]
 
 
-def first_difference(renderer: Any, jinja_render: JinjaRender, source: str) -> Difference | None:
-    """The first probe (derived, then random) on which `renderer` and the Jinja render disagree."""
+def probe_conversations(source: str) -> Iterator[Conversation]:
+    """Every probe for `source`: the derived ones, then the random sweep."""
     roles, contents = probe_material(source)
-    for probes in (derived_probes(roles, contents), random_sweep(roles, contents)):
-        for conversation in probes:
-            for add_generation_prompt in (False, True):
-                compiled = outcome(renderer.render, conversation, add_generation_prompt)
-                if compiled is None:
-                    continue  # declined: Jinja renders it
-                jinja = outcome(jinja_render, conversation, add_generation_prompt)
-                if compiled != jinja:
-                    return Difference(conversation, add_generation_prompt, compiled, jinja)
+    yield from derived_probes(roles, contents)
+    yield from random_sweep(roles, contents)
+
+
+def first_difference(fast: Render, reference: Render, source: str) -> Difference | None:
+    """The first probe of `source` (derived, then random) on which the two renders disagree.
+
+    `fast` may return None for an input it declines (the reference then renders it): that is no difference.
+    """
+    for conversation in probe_conversations(source):
+        for add_generation_prompt in (False, True):
+            compiled = outcome(fast, conversation, add_generation_prompt)
+            if compiled is None:
+                continue
+            expected = outcome(reference, conversation, add_generation_prompt)
+            if compiled != expected:
+                return Difference(conversation, add_generation_prompt, compiled, expected)
     return None
