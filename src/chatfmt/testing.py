@@ -66,11 +66,13 @@ def _transformers_render(source: str, special_tokens: dict[str, str]) -> Callabl
     except ImportError:
         return None
 
+    variables: dict[str, Any] = dict(special_tokens)  # template variables, as apply_chat_template passes them
+
     def render(conversation: Conversation, add_generation_prompt: bool) -> str:
-        texts, _ = render_jinja_template(
-            conversations=[conversation], chat_template=source, add_generation_prompt=add_generation_prompt, **special_tokens
+        result: Any = render_jinja_template(
+            conversations=[conversation], chat_template=source, add_generation_prompt=add_generation_prompt, **variables
         )
-        return texts[0]
+        return result[0][0]
 
     return render
 

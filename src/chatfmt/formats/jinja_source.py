@@ -91,7 +91,7 @@ def _check(fmt: Format) -> None:
         raise UnsupportedFormat("alternation_error cannot be generated")
     if fmt.declined_keys:
         raise UnsupportedFormat("declined_keys cannot be generated")
-    for role, rule in (*fmt.roles, ("<other>", fmt.other)):  # type: ignore[misc]  # roles is a tuple after __post_init__
+    for role, rule in (*fmt._role_pairs(), ("<other>", fmt.other)):
         if rule is DECLINE:
             raise UnsupportedFormat(f"role {role}: DECLINE has no Jinja equivalent")
         if isinstance(rule, Turn):
@@ -130,8 +130,7 @@ def _write_rule(out: _Writer, rule: Rule, content: str) -> None:
 
 
 def _write_loop(out: _Writer, fmt: Format, content: str) -> None:
-    roles = list(fmt.roles)  # (role, rule) pairs, sorted by role
-    named = [(role, rule) for role, rule in roles if rule is not fmt.other]
+    named = [(role, rule) for role, rule in fmt._role_pairs() if rule is not fmt.other]
     if not named:
         _write_rule(out, fmt.other, content)
         return

@@ -23,18 +23,30 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from .spec import ROLE, SKIP, Format, Reject, Rule, SystemPolicy, Text, Token, Transform, Turn
+from .spec import ROLE, SKIP, Format, Piece, Reject, Rule, SystemPolicy, Text, Token, Transform, Turn
 
 __all__ = ["GENERIC", "PatternFile", "SystemMode", "course_patterns", "format_from_patterns", "read_toml"]
 
 GENERIC = "*"  # the key of the pattern for every role without a pattern of its own; it may use {role}
 SystemMode = Literal["turn", "fold", "reject"]
-_CONTENT = object()
 
 
-def _pieces(pattern: str, where: str) -> list[object]:
+class _ContentMarker:
+    """Where `{content}` stands in a parsed pattern."""
+
+
+_CONTENT = _ContentMarker()
+PatternPiece = Piece | _ContentMarker
+
+
+def _as_text(pieces: list[PatternPiece]) -> Text:
+    """Pieces known to hold no content marker, as a Text."""
+    return tuple(piece for piece in pieces if not isinstance(piece, _ContentMarker))
+
+
+def _pieces(pattern: str, where: str) -> list[PatternPiece]:
     """The pattern as literal strings, Tokens, ROLE and the content marker."""
-    pieces: list[object] = []
+    pieces: list[PatternPiece] = []
     try:
         parsed = list(string.Formatter().parse(pattern))
     except ValueError as exc:
@@ -62,7 +74,7 @@ def _text(pattern: str, where: str) -> Text:
     pieces = _pieces(pattern, where)
     if any(piece is _CONTENT or piece is ROLE for piece in pieces):
         raise ValueError(f"{where} cannot use {{content}} or {{role}}")
-    return tuple(pieces)  # type: ignore[arg-type]  # only str and Token remain
+    return _as_text(pieces)
 
 
 def _turn(pattern: str, role: str, *, trim: bool, generated: bool) -> tuple[Turn, Text]:
@@ -77,21 +89,21 @@ def _turn(pattern: str, role: str, *, trim: bool, generated: bool) -> tuple[Turn
         raise ValueError(f"{where}: {{role}} may only come before {{content}}")
     if ROLE in prefix and role != GENERIC:
         prefix = [role if piece is ROLE else piece for piece in prefix]  # a named role is written out
-    end, sep = _split_tail(after)
-    turn = Turn(prefix=tuple(prefix), end=end, sep=sep, transform=Transform.TRIM if trim else Transform.NONE,  # type: ignore[arg-type]
-                generated=generated)
-    return turn, tuple(prefix)  # type: ignore[return-value]
+    end, sep = _split_tail(_as_text(after))
+    text = _as_text(prefix)
+    turn = Turn(prefix=text, end=end, sep=sep, transform=Transform.TRIM if trim else Transform.NONE, generated=generated)
+    return turn, text
 
 
-def _split_tail(after: list[object]) -> tuple[Text, Text]:
+def _split_tail(after: Text) -> tuple[Text, Text]:
     """(end, sep): the trailing whitespace of the text after the content is the separator."""
     if after and isinstance(after[-1], str):
         last = after[-1]
         body = last.rstrip()
         sep = last[len(body) :]
-        head = [*after[:-1], body] if body else after[:-1]
-        return tuple(head), ((sep,) if sep else ())  # type: ignore[return-value]
-    return tuple(after), ()  # type: ignore[return-value]
+        head = (*after[:-1], body) if body else after[:-1]
+        return head, ((sep,) if sep else ())
+    return after, ()
 
 
 def course_patterns(template: str) -> dict[str, str]:

@@ -23,7 +23,6 @@ from typing import Any
 
 from ..errors import ChatfmtError
 from ..template import Origin, Template
-from ..tokens import token_text
 from ..tokenizer_folder import (
     CHAT_TEMPLATE_DIR,
     CHAT_TEMPLATE_FILE,
@@ -33,6 +32,7 @@ from ..tokenizer_folder import (
     STANDARD_TOKENS,
     TOKENIZER_CONFIG,
 )
+from ..tokens import token_text
 
 Templates = str | dict[str, str]
 
