@@ -140,7 +140,7 @@ def test_generated_jinja_renders_the_same_in_minijinja(spec, messages):
     expected = outcome(lambda: template.render(messages, add_generation_prompt=True))
     theirs = outcome(lambda: _minijinja_render(template.source, messages, True))
     if isinstance(expected, tuple):
-        assert isinstance(theirs, tuple)  # both refuse the conversation
+        assert isinstance(theirs, tuple) and expected[1] in theirs[1]  # both refuse the conversation, with its message
     else:
         assert theirs == expected
 
@@ -178,7 +178,7 @@ def test_system_policies():
     reject = chatfmt.Template.from_patterns({"user": "U:{content}\n", "assistant": "A:{content}\n"}, system="reject")
     with pytest.raises(Exception, match="does not support system messages"):
         reject.render(chat)
-    with pytest.raises(Exception, match="no pattern for this message's role"):
+    with pytest.raises(Exception, match="no pattern for the role of this message"):
         reject.render([{"role": "tool", "content": "x"}])
 
 

@@ -176,7 +176,7 @@ def format_from_patterns(
         else:
             turns[role], prefixes[role] = _turn(pattern, role, trim=role in trimmed, generated=role in generating)
     supported = ", ".join(sorted(role for role in patterns if role != GENERIC))
-    other = turns.pop(GENERIC, Reject(f"The {name} chat format has no pattern for this message's role; it has patterns for: {supported}"))
+    other = turns.pop(GENERIC, Reject(f"The {name} chat format has no pattern for the role of this message; it has patterns for: {supported}"))
     options: dict[str, Any] = {}
     system_turn = turns.get("system")
     if system == "turn":
