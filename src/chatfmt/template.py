@@ -22,6 +22,7 @@ from .spans import MessageSpan, RenderedSpans
 from .tokens import clean_special_tokens
 
 if TYPE_CHECKING:
+    from .formats.patterns import TextFile
     from .jinja.render import RenderCall
     from .routing import Route
 
@@ -118,15 +119,15 @@ class Template:
         return cls(special_tokens=special_tokens, name=name, limits=limits, format=fmt)
 
     @classmethod
-    def from_toml(cls, source: str | os.PathLike[str], *, special_tokens: Mapping[str, Any] | None = None,
+    def from_toml(cls, path: str | os.PathLike[str] | TextFile, *, special_tokens: Mapping[str, Any] | None = None,
                   limits: Limits = DEFAULT_LIMITS) -> Template:
-        """A pattern format from a TOML file (a path) or TOML text; see `chatfmt.formats.read_toml`.
-
-        `special_tokens` are added to (and override) the file's own `[special_tokens]`.
+        """A pattern format from a TOML file: a path, or a file a package ships (`importlib.resources.files(...)
+        / "x.toml"`); see `chatfmt.formats.read_toml` for the keys. `special_tokens` are added to (and
+        override) the file's own `[special_tokens]`.
         """
         from .formats.patterns import read_toml
 
-        read = read_toml(Path(source) if isinstance(source, os.PathLike) else source)
+        read = read_toml(Path(path) if isinstance(path, str | os.PathLike) else path)
         tokens = {**read.special_tokens, **(special_tokens or {})}
         return cls(special_tokens=tokens, name=read.format.name, limits=limits, format=read.format)
 

@@ -20,12 +20,11 @@ import string
 import sys
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from .spec import ROLE, SKIP, Format, Piece, Reject, Rule, SystemPolicy, Text, Token, Transform, Turn
 
-__all__ = ["GENERIC", "PatternFile", "SystemMode", "course_patterns", "format_from_patterns", "read_toml"]
+__all__ = ["GENERIC", "PatternFile", "SystemMode", "TextFile", "course_patterns", "format_from_patterns", "read_toml"]
 
 GENERIC = "*"  # the key of the pattern for every role without a pattern of its own; it may use {role}
 SystemMode = Literal["turn", "fold", "reject"]
@@ -214,6 +213,15 @@ def format_from_patterns(
     )
 
 
+class TextFile(Protocol):
+    """A file to read: a `Path`, or a file a package ships (`importlib.resources.files(pkg) / "x.toml"`)."""
+
+    @property
+    def name(self) -> str: ...
+
+    def read_text(self, encoding: str | None = ...) -> str: ...
+
+
 @dataclass(frozen=True)
 class PatternFile:
     """What a pattern TOML file holds: the format and the special tokens it names."""
@@ -225,8 +233,8 @@ class PatternFile:
 _TOML_OPTIONS = ("generation_prompt", "system", "default_system", "start", "trim", "generated")
 
 
-def read_toml(source: str | Path) -> PatternFile:
-    """A pattern format from TOML text, or from a `.toml` file when given a Path:
+def read_toml(source: str | TextFile) -> PatternFile:
+    """A pattern format from TOML text (a str), or from a `.toml` file (a Path, or a package's file):
 
         name = "my-chat"
         generation_prompt = "<|assistant|>"
@@ -243,7 +251,7 @@ def read_toml(source: str | Path) -> PatternFile:
         import tomllib
     else:  # pragma: no cover - the test suite runs on 3.11+
         import tomli as tomllib
-    text = source.read_text(encoding="utf-8") if isinstance(source, Path) else source
+    text = source if isinstance(source, str) else source.read_text(encoding="utf-8")
     data = tomllib.loads(text)
     unknown = set(data) - {"name", "patterns", "special_tokens", *_TOML_OPTIONS}
     if unknown:
@@ -254,6 +262,6 @@ def read_toml(source: str | Path) -> PatternFile:
     tokens = data.get("special_tokens", {})
     if not isinstance(tokens, dict) or not all(isinstance(value, str) for value in tokens.values()):
         raise ValueError("[special_tokens] maps token names to strings")
-    name = data.get("name", source.stem if isinstance(source, Path) else "custom")
+    name = data.get("name", "custom" if isinstance(source, str) else source.name.rpartition(".")[0] or source.name)
     options = {key: data[key] for key in _TOML_OPTIONS if key in data}
     return PatternFile(format_from_patterns(patterns, name=name, **options), tokens)

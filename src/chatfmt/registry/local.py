@@ -77,18 +77,21 @@ def load_gguf(path: Path) -> Template:
         raise TemplateNotFound(f"reading the GGUF file {str(path)!r} needs the gguf package: pip install 'chatfmt[gguf]'") from exc
     label = f"GGUF file {str(path)!r}"
     try:
-        fields = {name: field.contents() for name, field in gguf.GGUFReader(path).fields.items()}
+        fields = gguf.GGUFReader(path).fields
+        config: dict[str, Any] = {}
+        vocabulary = fields.get("tokenizer.ggml.tokens")
+        for key, name in _GGUF_TOKEN_IDS.items():
+            field = fields.get(f"tokenizer.ggml.{key}_token_id")
+            index = field.contents() if field is not None else None
+            if vocabulary is not None and isinstance(index, int) and 0 <= index < len(vocabulary.data):
+                config[name] = vocabulary.contents(index)  # one entry: a vocabulary has ~10^5 of them
+        templates = {key: field.contents() for key, field in fields.items() if key.startswith("tokenizer.chat_template")}
     except Exception as exc:  # a truncated or foreign file: gguf raises ValueError, struct errors, ...
         raise TemplateNotFound(f"{label} cannot be read: {type(exc).__name__}: {exc}") from exc
-    config: dict[str, Any] = {}
-    vocabulary = fields.get("tokenizer.ggml.tokens") or []
-    for key, name in _GGUF_TOKEN_IDS.items():
-        index = fields.get(f"tokenizer.ggml.{key}_token_id")
-        if isinstance(index, int) and 0 <= index < len(vocabulary):
-            config[name] = vocabulary[index]
-    named = [{"name": name, "template": fields[f"tokenizer.chat_template.{name}"]}
-             for name in fields.get("tokenizer.chat_templates") or () if f"tokenizer.chat_template.{name}" in fields]
-    default = fields.get("tokenizer.chat_template")
+    names = templates.get("tokenizer.chat_templates") or []  # the names of the named templates
+    named = [{"name": name, "template": templates[f"tokenizer.chat_template.{name}"]}
+             for name in names if f"tokenizer.chat_template.{name}" in templates]
+    default = templates.get("tokenizer.chat_template")
     if named:
         config["chat_template"] = ([{"name": "default", "template": default}] if default is not None else []) + named
     elif default is not None:
