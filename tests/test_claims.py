@@ -85,3 +85,15 @@ def test_generated_sources_need_no_probes_and_other_text_is_checked():
     assert chatfmt.Template(format_jinja(fmt) + "\n", format=fmt).is_compiled  # the trailing newline Jinja drops
     with pytest.raises(FormatMismatch, match="the format gives"):
         chatfmt.Template(format_jinja(fmt).replace("U:", "User:"), format=fmt)
+
+
+def test_a_difference_only_a_switch_shows_is_refused_naming_the_switch():
+    from chatfmt.formats.builtin import FORMATS
+
+    qwen3 = chatfmt.get_template("qwen3")
+    variant = qwen3.source.replace("'<think>\\n\\n</think>\\n\\n'", "'<think>\\n</think>\\n\\n'")
+    assert variant != qwen3.source
+    with pytest.raises(FormatMismatch, match="enable_thinking=False"):
+        chatfmt.Template(variant, special_tokens=qwen3.special_tokens, format=FORMATS["qwen3"])
+    same = qwen3.source.replace("\n", " \n", 1)  # other text, same renders: accepted
+    assert chatfmt.Template(same, special_tokens=qwen3.special_tokens, format=FORMATS["qwen3"]).is_compiled

@@ -16,6 +16,7 @@ from chatfmt import _fast
 from chatfmt.formats import (
     ROLE,
     SKIP,
+    Date,
     Format,
     Reject,
     SystemPolicy,
@@ -232,10 +233,14 @@ def test_template_from_a_format_alone_generates_its_source():
 
 def test_formats_it_cannot_write_as_jinja_are_named():
     grouped = Format(name="g", source="", roles={"tool": Turn(prefix=("T",), group_open=("<",), group_close=(">",))})
-    with pytest.raises(UnsupportedFormat, match="grouped turns"):
+    with pytest.raises(UnsupportedFormat, match="role tool: group_open cannot be generated"):
         chatfmt.Template(format=grouped)
     with pytest.raises(UnsupportedFormat, match="transform"):
         format_jinja(Format(name="j", source="", other=Turn(transform=Transform.JSON)))
+    with pytest.raises(UnsupportedFormat, match="Date"):
+        format_jinja(Format(name="d", source="", other=Turn(prefix=(Date("%d %b %Y"),))))
+    with pytest.raises(UnsupportedFormat, match="alternation_error cannot be generated"):
+        format_jinja(Format(name="a", source="", other=Turn(), alternation_error="alternate!"))
     skipping = Format(name="s", source="", roles={"user": SKIP, "system": Reject("no")}, other=Turn(prefix=(ROLE,)))
     assert "raise_exception('no')" in format_jinja(skipping)
 

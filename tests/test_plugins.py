@@ -482,3 +482,11 @@ def test_plugin_check_command(registry: Registry, clean_env) -> None:
     out = io.StringIO()
     assert chatfmt.cli.main(["plugin", "check", "test-source"], stdout=out, stderr=err) == 0
     assert "not compared (the template has no compiled format)" in out.getvalue()
+
+
+def test_the_parity_kit_checks_a_switch_both_ways() -> None:
+    from chatfmt.testing import check_parity
+
+    report = check_parity(chatfmt.get_template("qwen3"))
+    assert report.ok and report.compiled, report.describe()
+    assert report.probes % 3 == 0  # enable_thinking absent, True and False

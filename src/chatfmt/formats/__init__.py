@@ -6,16 +6,18 @@ written as per-role patterns (`format_from_patterns`, `read_toml`); `format_jinj
 
 from .jinja_source import UnsupportedFormat, format_jinja
 from .patterns import GENERIC, PatternFile, course_patterns, format_from_patterns, read_toml
-from .spec import DECLINE, ROLE, SKIP, Format, Reject, SystemPolicy, Token, Transform, Turn
+from .spec import DECLINE, ROLE, SKIP, Date, Format, Reject, Switch, SystemPolicy, Token, Transform, Turn
 
 __all__ = [
     "DECLINE",
     "GENERIC",
     "ROLE",
     "SKIP",
+    "Date",
     "Format",
     "PatternFile",
     "Reject",
+    "Switch",
     "SystemPolicy",
     "Token",
     "Transform",

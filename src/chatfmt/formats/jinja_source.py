@@ -14,7 +14,9 @@ raises `UnsupportedFormat` naming the first feature it cannot express.
 
 from __future__ import annotations
 
+import dataclasses
 from functools import lru_cache
+from typing import Any
 
 from .spec import DECLINE, ROLE, SKIP, Format, Reject, Rule, SystemPolicy, Token, Transform, Turn
 
@@ -59,8 +61,10 @@ def _expression(pieces: list[object], content: str = "", role: str = "message['r
             parts.append(piece.name)
         elif piece is ROLE:
             parts.append(role)
-        else:
+        elif piece is _CONTENT:
             parts.append(content)
+        else:
+            raise UnsupportedFormat(f"{piece!r} cannot be generated")
     if pending:
         parts.append(_literal(pending))
     return " ~ ".join(parts)
@@ -72,27 +76,36 @@ def _content(turn: Turn, value: str) -> str:
     return value
 
 
+# The fields the generator writes. Any other field must keep its default: a format that sets one (a
+# feature added to `Format` later included) is refused rather than written without it.
+_FORMAT_FIELDS = frozenset(("name", "source", "roles", "other", "start", "system", "system_turn", "default_system",
+                            "system_error", "after_system", "loop_prefix", "generation_prompt", "no_generation_prompt"))
+_TURN_FIELDS = frozenset(("prefix", "end", "sep", "transform", "generated"))
+_POLICIES = (SystemPolicy.TURN, SystemPolicy.LEAD, SystemPolicy.FOLD, SystemPolicy.REJECT)
+
+
+def _unsupported_fields(obj: Any, written: frozenset[str], where: str) -> None:
+    for spec in dataclasses.fields(obj):
+        if spec.name in written:
+            continue
+        default = spec.default_factory() if spec.default_factory is not dataclasses.MISSING else spec.default
+        if getattr(obj, spec.name) != default:
+            raise UnsupportedFormat(f"{where}: {spec.name} cannot be generated")
+
+
 def _check_turn(turn: Turn, where: str) -> None:
+    _unsupported_fields(turn, _TURN_FIELDS, where)
     if turn.transform not in (Transform.NONE, Transform.TRIM):
         raise UnsupportedFormat(f"{where}: only the none and trim transforms can be generated, not {turn.transform.value}")
-    if turn.group_open or turn.group_close:
-        raise UnsupportedFormat(f"{where}: grouped turns cannot be generated")
-    if turn.skip_empty:
-        raise UnsupportedFormat(f"{where}: skip_empty cannot be generated")
-    if turn.last is not None:
-        raise UnsupportedFormat(f"{where}: a turn that overrides its last tail cannot be generated")
 
 
 def _check(fmt: Format) -> None:
-    if fmt.system not in (SystemPolicy.TURN, SystemPolicy.LEAD, SystemPolicy.FOLD, SystemPolicy.REJECT):
+    _unsupported_fields(fmt, _FORMAT_FIELDS, f"format {fmt.name!r}")
+    if fmt.system not in _POLICIES:
         raise UnsupportedFormat(f"system policy {fmt.system.value} cannot be generated")
     if fmt.system is SystemPolicy.TURN and fmt.default_system is not None:
         raise UnsupportedFormat("a default system message is generated only with the lead system policy")
-    if fmt.alternation_error is not None:
-        raise UnsupportedFormat("alternation_error cannot be generated")
-    if fmt.declined_keys:
-        raise UnsupportedFormat("declined_keys cannot be generated")
-    for role, rule in (*fmt._role_pairs(), ("<other>", fmt.other)):
+    for role, rule in (*fmt.named_rules(), ("<other>", fmt.other)):
         if rule is DECLINE:
             raise UnsupportedFormat(f"role {role}: DECLINE has no Jinja equivalent")
         if isinstance(rule, Turn):
@@ -131,7 +144,7 @@ def _write_rule(out: _Writer, rule: Rule, content: str) -> None:
 
 
 def _write_loop(out: _Writer, fmt: Format, content: str) -> None:
-    named = [(role, rule) for role, rule in fmt._role_pairs() if rule is not fmt.other]
+    named = [(role, rule) for role, rule in fmt.named_rules() if rule is not fmt.other]
     if not named:
         _write_rule(out, fmt.other, content)
         return
@@ -170,7 +183,8 @@ def format_jinja(fmt: Format) -> str:
         out.tag("set loop_messages = messages[1:]")
         out.tag("else", opens=True, closes=True)
         if fmt.default_system is not None:
-            out.put(_expression([*st.prefix, fmt.default_system, *st.end, *st.sep]))
+            default = (fmt.default_system,) if isinstance(fmt.default_system, str) else fmt.default_system
+            out.put(_expression([*st.prefix, *default, *st.end, *st.sep]))
         out.tag("set loop_messages = messages")
         out.tag("endif", closes=True)
     elif fmt.system is SystemPolicy.FOLD:

@@ -19,7 +19,8 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Iterable, Mapping
-from functools import lru_cache, partial
+from dataclasses import replace
+from functools import lru_cache
 from typing import Any
 
 from .. import _fast, clock
@@ -204,15 +205,13 @@ def _claimed_renderer(
     renderer = builder(fmt, dict(tokens))
     if derived_from(fmt, source):
         return renderer
-    from .claims import FormatMismatch, first_difference
+    from .claims import FormatMismatch, first_difference, with_variables
 
     jinja = _jinja_reference(source, dict(tokens))
     with clock.fixed_clock(clock.now()):  # both sides print the same date
         for variables in _switch_settings(renderer):
-            difference = first_difference(partial(renderer.render, variables=variables), partial(jinja, variables=variables), source)
+            difference = first_difference(with_variables(renderer.render, variables), with_variables(jinja, variables), source)
             if difference is not None:
-                setting = "".join(f", {name}={value}" for name, value in variables.items())
-                raise FormatMismatch(
-                    f"format {fmt.name!r} does not render like its Jinja source: {difference.describe()}{setting}", difference
-                )
+                difference = replace(difference, variables=variables)
+                raise FormatMismatch(f"format {fmt.name!r} does not render like its Jinja source: {difference.describe()}", difference)
     return renderer

@@ -15,8 +15,8 @@ declined input never counts against a claim.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import jinja2.nodes as nodes
@@ -65,12 +65,14 @@ class Difference:
     add_generation_prompt: bool
     compiled: Any
     jinja: Any
+    variables: Mapping[str, Any] = field(default_factory=dict)  # the call's template variables, if any
 
     def describe(self, fast: str = "the format", reference: str = "the Jinja source") -> str:
         def show(result: Any) -> str:
             return _short(result) if isinstance(result, str) else f"raises {result[0].__name__}: {result[1]}"
 
-        return (f"messages={_short(self.conversation, 300)}, add_generation_prompt={self.add_generation_prompt}: "
+        setting = "".join(f", {name}={value!r}" for name, value in self.variables.items())
+        return (f"messages={_short(self.conversation, 300)}, add_generation_prompt={self.add_generation_prompt}{setting}: "
                 f"{fast} gives {show(self.compiled)}; {reference} gives {show(self.jinja)}")
 
 
@@ -154,6 +156,11 @@ def random_sweep(roles: list[str], contents: list[str], count: int = SWEEP_SIZE,
     rng = random.Random(seed)
     for _ in range(count):
         yield [{"role": rng.choice(roles), "content": rng.choice(contents)} for _ in range(rng.randint(1, 6))]
+
+
+def with_variables(render: Callable[..., Any], variables: Mapping[str, Any]) -> Render:
+    """`render(conversation, add_generation_prompt, variables)` as a call of the first two."""
+    return lambda conversation, add_generation_prompt: render(conversation, add_generation_prompt, variables)
 
 
 def probe_conversations(source: str) -> Iterator[Conversation]:
