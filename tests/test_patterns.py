@@ -239,6 +239,8 @@ def test_formats_it_cannot_write_as_jinja_are_named():
         format_jinja(Format(name="j", source="", other=Turn(transform=Transform.JSON)))
     with pytest.raises(UnsupportedFormat, match="Date"):
         format_jinja(Format(name="d", source="", other=Turn(prefix=(Date("%d %b %Y"),))))
+    with pytest.raises(UnsupportedFormat, match="special token named 'message'"):
+        format_jinja(Format(name="t", source="", other=Turn(prefix=(Token("message"),))))
     with pytest.raises(UnsupportedFormat, match="alternation_error cannot be generated"):
         format_jinja(Format(name="a", source="", other=Turn(), alternation_error="alternate!"))
     skipping = Format(name="s", source="", roles={"user": SKIP, "system": Reject("no")}, other=Turn(prefix=(ROLE,)))

@@ -46,7 +46,11 @@ def _literal(text: str) -> str:
     return "'" + "".join(out) + "'"
 
 
-def _expression(pieces: list[object], content: str = "", role: str = "message['role']") -> str:
+# Names the generated template binds itself; a special token cannot be read under one of them.
+_LOCAL_NAMES = frozenset(("messages", "message", "loop_messages", "loop", "content", "system_text", "add_generation_prompt"))
+
+
+def _expression(pieces: list[object], content: str = "") -> str:
     """`a ~ b ~ c` for literal strings, tokens, the ROLE placeholder and the content; "" when it prints nothing."""
     parts: list[str] = []
     pending = ""
@@ -58,9 +62,11 @@ def _expression(pieces: list[object], content: str = "", role: str = "message['r
             parts.append(_literal(pending))
             pending = ""
         if isinstance(piece, Token):
+            if not piece.name.isidentifier() or piece.name in _LOCAL_NAMES:
+                raise UnsupportedFormat(f"a special token named {piece.name!r} cannot be read by generated Jinja")
             parts.append(piece.name)
         elif piece is ROLE:
-            parts.append(role)
+            parts.append("message['role']")
         elif piece is _CONTENT:
             parts.append(content)
         else:
