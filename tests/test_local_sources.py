@@ -131,7 +131,12 @@ def test_a_jinja_file_takes_special_tokens_and_says_when_one_is_missing(tmp_path
     out, err = io.StringIO(), io.StringIO()
     conversation = io.StringIO(json.dumps(CHAT[1:2]))
     assert main(["render", str(path), "--bos", "<s>", "--eos", "</s>"], stdin=conversation, stdout=out, stderr=err) == 0
-    assert out.getvalue() == "<s>[user] Hi</s>\n"
+    assert out.getvalue() == "<s>[user] Hi</s>\n" and err.getvalue() == ""
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", MissingSpecialTokenWarning)  # the command line's own reporting
+        assert main(["render", str(path), "--bos", "<s>"], stdin=io.StringIO(json.dumps(CHAT[1:2])), stdout=out, stderr=err) == 0
+    assert err.getvalue().startswith("chatfmt: warning: the chat template") and "reads eos_token, which was not given" in err.getvalue()
+    assert err.getvalue().count("\n") == 1
 
 
 def test_special_tokens_add_to_any_template():

@@ -11,7 +11,7 @@ import contextlib
 import json
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -213,6 +213,15 @@ def _cmd_plugin_check(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> N
         raise ParityFailure(f"{args.name}: the renders differ (see above)")
 
 
+def _one_line_warning(stderr: TextIO) -> Callable[..., None]:
+    """Warnings (a token a .jinja file lacks, a Hub repo's ignored template) as one line each, like errors."""
+
+    def show(message: Warning | str, category: type[Warning], *rest: Any, **more: Any) -> None:
+        stderr.write(f"chatfmt: warning: {message}\n")
+
+    return show
+
+
 def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None, stdout: TextIO | None = None,
          stderr: TextIO | None = None) -> int:
     """Run the command line; returns the exit code instead of exiting, so tests can call it."""
@@ -223,7 +232,9 @@ def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None, stdo
     except SystemExit as exc:  # argparse exits on --help and on bad flags; return the code instead
         return exc.code if isinstance(exc.code, int) else EXIT_OK if exc.code is None else EXIT_USAGE
     try:
-        args.run(args, stdin, stdout)
+        with warnings.catch_warnings():
+            warnings.showwarning = _one_line_warning(stderr)
+            args.run(args, stdin, stdout)
     except (UsageError, ChatfmtError) as exc:
         stderr.write(f"chatfmt: error: {exc}\n")
         return EXIT_USAGE
