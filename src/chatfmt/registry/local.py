@@ -82,13 +82,15 @@ def load_gguf(path: Path) -> Template:
         vocabulary = fields.get("tokenizer.ggml.tokens")
         for key, name in _GGUF_TOKEN_IDS.items():
             field = fields.get(f"tokenizer.ggml.{key}_token_id")
-            index = field.contents() if field is not None else None
-            if vocabulary is not None and isinstance(index, int) and 0 <= index < len(vocabulary.data):
-                config[name] = vocabulary.contents(index)  # one entry: a vocabulary has ~10^5 of them
-        templates = {key: field.contents() for key, field in fields.items() if key.startswith("tokenizer.chat_template")}
+            index = int(field.parts[field.data[0]][0]) if field is not None else -1
+            if vocabulary is not None and 0 <= index < len(vocabulary.data):
+                config[name] = _gguf_string(vocabulary, index)  # one entry: a vocabulary has ~10^5 of them
+        names_field = fields.get("tokenizer.chat_templates")  # the names of the named templates
+        names = [_gguf_string(names_field, i) for i in range(len(names_field.data))] if names_field is not None else []
+        templates = {key: _gguf_string(field) for key, field in fields.items()
+                     if key.startswith("tokenizer.chat_template") and key != "tokenizer.chat_templates"}
     except Exception as exc:  # a truncated or foreign file: gguf raises ValueError, struct errors, ...
         raise TemplateNotFound(f"{label} cannot be read: {type(exc).__name__}: {exc}") from exc
-    names = templates.get("tokenizer.chat_templates") or []  # the names of the named templates
     named = [{"name": name, "template": templates[f"tokenizer.chat_template.{name}"]}
              for name in names if f"tokenizer.chat_template.{name}" in templates]
     default = templates.get("tokenizer.chat_template")
@@ -98,6 +100,12 @@ def load_gguf(path: Path) -> Template:
         config["chat_template"] = default
     files = MemoryFiles({TOKENIZER_CONFIG: json.dumps(config)}, label, TemplateNotFound)
     return load_template(files, path.stem, "file", {"path": str(path.resolve()), "container": "gguf"})
+
+
+def _gguf_string(field: Any, index: int = 0) -> str:
+    """The `index`-th string of a GGUF metadata field (its only one for a scalar), read from its raw parts,
+    which every version of the gguf package exposes the same way."""
+    return bytes(field.parts[field.data[index]]).decode("utf-8")
 
 
 def load_file(path: str | os.PathLike[str], *, special_tokens: Mapping[str, Any] | None = None) -> Template:
