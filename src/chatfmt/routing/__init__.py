@@ -2,16 +2,20 @@
 
 A source is recognised by a fingerprint of its text, normalised only in ways Jinja itself ignores
 (newline style, and the one trailing newline Jinja drops), so two sources with the same fingerprint
-render identically by construction. A format a caller pairs with another source is a claim, checked
-with probes derived from that source (`claims.py`), unless the source was generated from the format.
-A recognised format is then confirmed by probe renders against the Jinja engine, chosen where near-miss templates differ (empty and
+render identically by construction; failing that, by its canonical form (`canonical.py`), which is the
+same for every source that is the same Jinja program as a built-in's reference, `{% generation %}`
+markers aside. A format a caller pairs with another source is a claim, checked with probes derived from
+that source (`claims.py`), unless the source was generated from the format. A recognised format is then
+confirmed by probe renders against the Jinja engine, chosen where near-miss templates differ (empty and
 whitespace content, system first, absent or late, assistant first, repeated roles, unknown roles,
 generation prompt on and off, non-ASCII and special-token-looking text), with each switch variable the
 format handles absent, true and false, and with the clock fixed for the whole comparison. Any
 difference, in text or in what raises, and the source stays on the Jinja path.
 
 A `Route` then decides per call: the builder serves a call whose options leave the output to the
-messages and the special tokens, and declines, per conversation, whatever it cannot vouch for.
+messages and the special tokens, and declines, per conversation, whatever it cannot vouch for. A source
+with `{% generation %}` markers gets compiled spans only when its markers stand exactly on the format's
+generated spans (`generation.spans_agree`); otherwise its `render_spans` stays on Jinja.
 """
 
 from __future__ import annotations
@@ -54,9 +58,33 @@ def _known() -> dict[str, Format]:
     return {fingerprint(builtin.read_source()): builtin.format for builtin in BUILTINS}
 
 
+@lru_cache(maxsize=1)
+def _known_forms() -> dict[str, Format]:
+    """Canonical form → format for every built-in (the first of several with the same program wins)."""
+    from .canonical import canonical_form
+
+    known: dict[str, Format] = {}
+    for builtin in BUILTINS:
+        # The references compile (the parity tests render every one): no need to compile them here.
+        known.setdefault(canonical_form(builtin.read_source(), check_compiles=False), builtin.format)
+    return known
+
+
+@lru_cache(maxsize=256)
+def _recognise_by_meaning(source: str) -> Format | None:
+    from .canonical import canonical_form
+
+    try:
+        form = canonical_form(source, strip_generation=True)
+    except Exception:  # a source that does not compile is no known format; rendering it reports why
+        return None
+    return _known_forms().get(form)
+
+
 def recognise(source: str) -> Format | None:
-    """The known format whose reference source this is (up to Jinja-invisible differences), if any."""
-    return _known().get(fingerprint(source))
+    """The known format whose reference source this is: the same bytes up to Jinja-invisible differences,
+    or else the same program (the same canonical form, markers aside)."""
+    return _known().get(fingerprint(source)) or _recognise_by_meaning(source)
 
 
 _PROBE_TEXTS = ("Hi", "", "  padded \n", "héllo 👋🏽 e\u0301 日本語", "<|im_end|> [INST] </s> {{ x }}", "\ttab\n\nline")
@@ -131,6 +159,17 @@ def _confirmed_renderer(
     return renderer if agrees else None
 
 
+def _spans_served(source: str, renderer: _fast.Renderer, tokens: Mapping[str, str]) -> bool:
+    """A source with `{% generation %}` blocks marks its own generation spans: the builder may report them
+    only where the blocks stand exactly on the format's generated spans; elsewhere the Jinja path does."""
+    if _GENERATION_TAG.search(source) is None:
+        return True
+    from .generation import spans_agree
+
+    with clock.fixed_clock(clock.now()):  # both sides print the same date
+        return spans_agree(source, renderer, tokens)
+
+
 class Route:
     """A compiled renderer for one source, and the variables that source reads (which send a call to Jinja).
 
@@ -139,13 +178,12 @@ class Route:
 
     __slots__ = ("reads", "renderer", "spans")
 
-    def __init__(self, renderer: _fast.Renderer, source: str) -> None:
+    def __init__(self, renderer: _fast.Renderer, source: str, *, spans: bool = True) -> None:
         from ..jinja.environment import template_variables
 
         self.renderer = renderer
         self.reads = template_variables(source)
-        # A source with `{% generation %}` blocks marks its own generation spans: render_spans stays on Jinja.
-        self.spans = _GENERATION_TAG.search(source) is None
+        self.spans = spans  # whether render_spans may take this route (see `_spans_served`)
 
     @property
     def format(self) -> Format:
@@ -176,13 +214,14 @@ def routes_for(sources: Iterable[str], special_tokens: Mapping[str, str], fmt: F
     for source in sources:
         known = recognise(source)
         if fmt is not None and fmt != known:
-            routes[source] = Route(_claimed_renderer(source, tokens, fmt, _fast.Renderer), source)
+            claimed = _claimed_renderer(source, tokens, fmt, _fast.Renderer)
+            routes[source] = Route(claimed, source, spans=_spans_served(source, claimed, special_tokens))
             continue
         if known is None:
             continue
         renderer = _confirmed_renderer(source, tokens, known, _fast.Renderer)
         if renderer is not None:
-            routes[source] = Route(renderer, source)
+            routes[source] = Route(renderer, source, spans=_spans_served(source, renderer, special_tokens))
         elif fmt is not None:
             raise ValueError(f"format {fmt.name!r} does not render like its Jinja source; probe renders differ")
     return routes
