@@ -37,7 +37,8 @@ REPO = TESTS.parent
 DIST_NAME = "chatfmt-test-plugin"
 DIST_VERSION = "1.2.3"
 PLUGIN_MODULE = "chatfmt_test_plugin"
-PLUGIN_NAMES = {"test-source", "Test_Tokens", "test-factory", "test-broken-import", "test-wrong-type", "chatml"}
+PLUGIN_NAMES = {"test-source", "Test_Tokens", "test-factory", "test-broken-import", "test-wrong-type", "chatml", "test-course",
+                "test-format"}
 BROKEN = {
     "test-broken-import": ("RuntimeError", "exploded on purpose"),
     "test-wrong-type": ("TypeError", "int"),
@@ -456,3 +457,36 @@ def test_wheel_ships_every_builtin_template(tmp_path: Path) -> None:
             assert member in names, f"{member} missing from {wheel.name}"
             assert archive.read(member) == resources.files("chatfmt.formats").joinpath("templates", f"{builtin.name}.jinja").read_bytes()
         assert "chatfmt/py.typed" in names
+
+
+# --- the plugin author's kit (README "Writing a plugin") -----------------------------------------------
+
+
+def test_pattern_plugins_are_compiled_and_pass_the_parity_kit(registry: Registry, clean_env) -> None:
+    from chatfmt.testing import assert_parity
+
+    course = registry.get("test-course")
+    assert course.is_compiled and course.origin.kind == "plugin"
+    assert course.render(HI, add_generation_prompt=True) == "<s><|user|>hi\n<|assistant|>"
+    assert registry.get("test-format").render(HI, add_generation_prompt=True) == "Q: hi\nA: "
+    clean_env.setattr(chatfmt.registry, "REGISTRY", registry)
+    report = assert_parity("test-course")
+    assert report.compiled and report.transformers_checked and report.probes > 100
+
+
+def test_plugin_check_command(registry: Registry, clean_env) -> None:
+    clean_env.setattr(chatfmt.registry, "REGISTRY", registry)
+    out, err = io.StringIO(), io.StringIO()
+    assert chatfmt.cli.main(["plugin", "check", "test-format"], stdout=out, stderr=err) == 0, err.getvalue()
+    assert "format vs Jinja: identical" in out.getvalue() and "chatfmt vs transformers: identical" in out.getvalue()
+    out = io.StringIO()
+    assert chatfmt.cli.main(["plugin", "check", "test-source"], stdout=out, stderr=err) == 0
+    assert "not compared (the template has no compiled format)" in out.getvalue()
+
+
+def test_the_parity_kit_checks_a_switch_both_ways() -> None:
+    from chatfmt.testing import check_parity
+
+    report = check_parity(chatfmt.get_template("qwen3"))
+    assert report.ok and report.compiled, report.describe()
+    assert report.probes % 3 == 0  # enable_thinking absent, True and False

@@ -4,13 +4,15 @@
 built-in, that was more than half of what chatfmt cost to start. `value_class` gives chatfmt's record
 types what they used of it and no more: fields from the class annotations, in order; defaults from the
 class body; a generated positional-or-keyword `__init__` that calls `__post_init__` when the class has
-one; immutability; field-wise `==`, `hash` and `repr`; pickling; optional `__slots__`; `replace`. Type checkers read
+one; immutability; field-wise `==`, `hash` and `repr`; pickling; optional `__slots__`; `replace` and
+`field_defaults` (for `dataclasses.replace` and `dataclasses.fields`). Type checkers read
 it as a dataclass (PEP 681).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
 
 # Modules on the path of a built-in render import this instead of typing's: typing (and re, which it imports)
 # would cost a fifth of a server's first render. mypy and other checkers read any TYPE_CHECKING as typing's.
@@ -26,7 +28,7 @@ else:
     def dataclass_transform(**options: object) -> Callable[[Callable], Callable]:
         return lambda decorator: decorator
 
-__all__ = ["TYPE_CHECKING", "FrozenInstanceError", "replace", "value_class"]
+__all__ = ["TYPE_CHECKING", "FrozenInstanceError", "field_defaults", "replace", "value_class"]
 
 
 class FrozenInstanceError(AttributeError):
@@ -61,6 +63,7 @@ def value_class(*, slots: bool = False) -> Callable[[type[T]], type[T]]:
             setattr(cls, key, method)
         for key in ("_fields", "__match_args__"):
             setattr(cls, key, names)
+        setattr(cls, "_defaults", MappingProxyType(defaults))  # noqa: B010 - set on a class made at run time
         return cls
 
     return make
@@ -87,6 +90,16 @@ def replace(obj: T, **changes: Any) -> T:
     if unknown:
         raise TypeError(f"{type(obj).__name__} has no fields {sorted(unknown)}")
     return type(obj)(**{name: changes.get(name, getattr(obj, name)) for name in fields})
+
+
+def field_defaults(obj: Any) -> dict[str, Any]:
+    """Every field of value object (or class) `obj`, in order, mapped to its default; a field without
+    one maps to `NO_DEFAULT`."""
+    defaults: Mapping[str, Any] = obj._defaults
+    return {name: defaults.get(name, NO_DEFAULT) for name in obj._fields}
+
+
+NO_DEFAULT: Any = object()
 
 
 def _values(obj: Any) -> tuple[Any, ...]:

@@ -1,7 +1,7 @@
-"""The `chatfmt` command: list templates, show one, render a conversation.
+"""The `chatfmt` command: list templates, show one, render a conversation, export one for transformers.
 
-Exit codes scripts can rely on: 0 success; 1 the template itself refused the input (it raised); 2 a
-usage problem (unknown template, unreadable or invalid input, bad flag). Errors are one line on stderr.
+Exit codes scripts can rely on: 0 success; 1 the template itself refused the input (it raised), or
+`plugin check` found a difference; 2 a usage problem (unknown template, unreadable or invalid input, bad flag). Errors are one line on stderr.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import contextlib
 import json
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -24,6 +24,7 @@ from .cli_common import parse_variables as _variables
 from .errors import ChatfmtError, HubUnreachable
 from .registry import REGISTRY, PluginWarning, get_template
 from .registry.hub import load_from_hub
+from .template import Template
 
 EXIT_OK, EXIT_TEMPLATE_ERROR, EXIT_USAGE = 0, 1, 2
 
@@ -35,6 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     listing.set_defaults(run=_cmd_list)
     show = commands.add_parser("show", help="print a template's source, special tokens and origin")
     show.add_argument("name", help="a template name, .jinja file or Hub repo id")
+    _token_flags(show)
     show.set_defaults(run=_cmd_show)
     pull = commands.add_parser("pull", help="fetch a Hub repo's chat template files into the cache for offline use")
     pull.add_argument("repo_id", help="a Hugging Face Hub repo id, e.g. HuggingFaceTB/SmolLM2-135M-Instruct")
@@ -47,6 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     render = commands.add_parser("render", help="render one conversation (JSON) to its prompt text")
     render.set_defaults(run=_cmd_render)
     render.add_argument("name", help="a template name, .jinja file or Hub repo id")
+    _token_flags(render)
     render.add_argument("file", nargs="?", help="JSON file with a list of messages or {\"messages\": [...]}; default stdin")
     flags = render.add_mutually_exclusive_group()
     flags.add_argument("--add-generation-prompt", action="store_true", help="end with the assistant turn header")
@@ -70,7 +73,27 @@ def _parser() -> argparse.ArgumentParser:
     formatting = commands.add_parser("format", help="format a dataset (JSONL, .gz, .zst, Parquet) to prompts, streamed")
     jobs.add_arguments(formatting)
     formatting.set_defaults(run=_cmd_format)
+    export = commands.add_parser("export", help="write a template into a tokenizer folder, as transformers reads it")
+    export.add_argument("name", help="a template name, .jinja or pattern .toml file, model folder or Hub repo id")
+    export.add_argument("directory", help="the tokenizer folder to write (created, or updated keeping its other keys)")
+    _token_flags(export)
+    export.set_defaults(run=_cmd_export)
+    plugin = commands.add_parser("plugin", help="tools for plugin authors").add_subparsers(dest="plugin_command", required=True)
+    check = plugin.add_parser("check", help="check a template's compiled format against its Jinja, and against transformers")
+    check.add_argument("name", help="a plugin (or any template) name, file or Hub repo id")
+    check.set_defaults(run=_cmd_plugin_check)
     return parser
+
+
+def _token_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--bos", metavar="TOKEN", help="the bos_token the template sees (e.g. for a .jinja file)")
+    parser.add_argument("--eos", metavar="TOKEN", help="the eos_token the template sees")
+
+
+def _template(args: argparse.Namespace) -> Template:
+    """The named template, with the --bos/--eos tokens given."""
+    tokens = {name: value for name, value in (("bos_token", args.bos), ("eos_token", args.eos)) if value is not None}
+    return get_template(args.name, special_tokens=tokens or None)
 
 
 def _read_text(path: str | None, stdin: TextIO) -> str:
@@ -116,7 +139,7 @@ def _cmd_list(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> None:
 
 
 def _cmd_show(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> None:
-    template = get_template(args.name)
+    template = _template(args)
     out.write(f"# name: {template.name}\n# origin: {template.origin.kind}\n")
     for key, value in template.origin.details.items():
         out.write(f"#   {key}: {value}\n")
@@ -151,7 +174,7 @@ def _cmd_check(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
 
 
 def _cmd_render(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> None:
-    template = get_template(args.name)
+    template = _template(args)
     source = "stdin" if args.file in (None, "-") else args.file
     conversation = _messages.decode_conversation(_read_text(args.file, stdin), source=source)
     text = template.render(
@@ -173,6 +196,38 @@ def _cmd_format(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
     return jobs.run(args, out, sys.stderr)
 
 
+def _cmd_export(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> None:
+    template = _template(args)
+    try:
+        folder = template.save(args.directory)
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"cannot export to {args.directory}: {exc}") from exc
+    names = "chat_template.jinja" if isinstance(template.source, str) else ", ".join(template.source)
+    out.write(f"{template.name or args.name}: wrote {names} and {len(template.special_tokens)} special tokens to {folder}\n")
+
+
+class ParityFailure(Exception):
+    """`chatfmt plugin check` found a difference: exit 1, like a template that refuses its input."""
+
+
+def _cmd_plugin_check(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> None:
+    from .testing import check_parity
+
+    report = check_parity(get_template(args.name))
+    out.write(report.describe() + "\n")
+    if not report.ok:
+        raise ParityFailure(f"{args.name}: the renders differ (see above)")
+
+
+def _one_line_warning(stderr: TextIO) -> Callable[..., None]:
+    """Warnings (a token a .jinja file lacks, a Hub repo's ignored template) as one line each, like errors."""
+
+    def show(message: Warning | str, category: type[Warning], *rest: Any, **more: Any) -> None:
+        stderr.write(f"chatfmt: warning: {message}\n")
+
+    return show
+
+
 def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None, stdout: TextIO | None = None,
          stderr: TextIO | None = None) -> int:
     """Run the command line; returns the exit code instead of exiting, so tests can call it."""
@@ -183,11 +238,15 @@ def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None, stdo
     except SystemExit as exc:  # argparse exits on --help and on bad flags; return the code instead
         return exc.code if isinstance(exc.code, int) else EXIT_OK if exc.code is None else EXIT_USAGE
     try:
-        with contextlib.redirect_stderr(stderr):  # `format` reports progress and bad records on stderr
+        with contextlib.redirect_stderr(stderr), warnings.catch_warnings():  # `format` reports on stderr
+            warnings.showwarning = _one_line_warning(stderr)
             code = args.run(args, stdin, stdout)
     except (UsageError, ChatfmtError) as exc:
         stderr.write(f"chatfmt: error: {exc}\n")
         return EXIT_USAGE
+    except ParityFailure as exc:
+        stderr.write(f"chatfmt: {exc}\n")
+        return EXIT_TEMPLATE_ERROR
     except (jinja2.TemplateError, ValueError, TypeError, ArithmeticError, LookupError, RecursionError) as exc:
         stderr.write(f"chatfmt: the template refused this input: {type(exc).__name__}: {exc}\n")
         return EXIT_TEMPLATE_ERROR

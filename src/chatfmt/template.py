@@ -8,6 +8,7 @@ transformers' checks in transformers' order.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 
@@ -19,9 +20,11 @@ from .strict import check_conversation, input_contract
 from .tokens import clean_special_tokens
 
 if TYPE_CHECKING:
+    from pathlib import Path
     from typing import Any, Literal
 
     from .batch_errors import OnError
+    from .formats.patterns import TextFile
     from .jinja.limits import Limits
     from .jinja.render import RenderCall
     from .routing import Route
@@ -54,7 +57,7 @@ class Template:
 
     def __init__(
         self,
-        source: str | Mapping[str, str],
+        source: str | Mapping[str, str] | None = None,
         *,
         special_tokens: Mapping[str, Any] | None = None,
         name: str | None = None,
@@ -62,6 +65,12 @@ class Template:
         limits: Limits | None = None,
         format: Format | None = None,
     ) -> None:
+        if source is None:
+            if format is None:
+                raise TypeError("Template() needs Jinja source, or a format to generate it from")
+            from .formats.jinja_source import format_jinja
+
+            source = format_jinja(format)  # derived from the format, so it needs no probe renders
         self._sources = _checked_sources(source)
         self._special_tokens: Mapping[str, str] = MappingProxyType(clean_special_tokens(special_tokens))
         self._name = name
@@ -92,6 +101,56 @@ class Template:
         the author wrote for it (confirmed by probe renders; ValueError when they disagree).
         """
         return cls(source, special_tokens=special_tokens, name=name, limits=limits, format=format)
+
+    @classmethod
+    def from_patterns(
+        cls,
+        patterns: Mapping[str, str | None] | str,
+        *,
+        special_tokens: Mapping[str, Any] | None = None,
+        name: str | None = None,
+        limits: Limits | None = None,
+        **options: Any,
+    ) -> Template:
+        """A template from per-role patterns, `{"user": "<|user|>{content}\\n", ...}`, without writing Jinja.
+
+        The options are `chatfmt.formats.format_from_patterns`'s (generation_prompt, system,
+        default_system, start, trim, generated). The Jinja source is generated from the format, and every
+        call the format covers takes the compiled builder.
+        """
+        from .formats.patterns import format_from_patterns
+
+        fmt = format_from_patterns(patterns, name=name or "custom", **options)
+        return cls(special_tokens=special_tokens, name=name, limits=limits, format=fmt)
+
+    @classmethod
+    def from_toml(cls, path: str | os.PathLike[str] | TextFile, *, special_tokens: Mapping[str, Any] | None = None,
+                  limits: Limits | None = None) -> Template:
+        """A pattern format from a TOML file: a path, or a file a package ships (`importlib.resources.files(...)
+        / "x.toml"`); see `chatfmt.formats.read_toml` for the keys. `special_tokens` are added to (and
+        override) the file's own `[special_tokens]`.
+        """
+        from pathlib import Path
+
+        from .formats.patterns import read_toml
+
+        read = read_toml(Path(path) if isinstance(path, str | os.PathLike) else path)
+        tokens = {**read.special_tokens, **(special_tokens or {})}
+        return cls(special_tokens=tokens, name=read.format.name, limits=limits, format=read.format)
+
+    def save(self, directory: str | os.PathLike[str]) -> Path:
+        """Write this template where transformers reads it, in a tokenizer folder (made if missing).
+
+        `chat_template.jinja` (or one file per name in `additional_chat_templates/`) and the special
+        tokens in `tokenizer_config.json`; an existing folder keeps every other key and file. Loading the
+        folder with `AutoTokenizer.from_pretrained` then renders what this template renders: this is how
+        a base model's tokenizer gets a chat template. Returns the folder.
+        """
+        from pathlib import Path
+
+        from .tokenizer_folder import write_chat_template
+
+        return write_chat_template(Path(directory), self._sources, self._special_tokens)
 
     def replace(self, **changes: Any) -> Template:
         """A copy with some of `source`, `special_tokens`, `name`, `origin`, `limits`, `format` changed.

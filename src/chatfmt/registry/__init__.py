@@ -3,7 +3,7 @@
 How a name is read, first match wins:
 1. a built-in or registered name or alias (case-insensitive, `_` and `-` alike);
 2. an installed plugin's entry-point name;
-3. a path to an existing file (a `.jinja` template);
+3. a path to an existing file or folder (a `.jinja` template, a pattern `.toml`, a GGUF file, a model folder);
 4. a Hugging Face Hub repo id (`org/name`), when Hub support is installed.
 So a registered name always wins over a file or a Hub repo of the same spelling; write `./name` to mean
 the file. A Hub repo is fetched once per registry: later lookups of the same id return the same
@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import threading
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 
 from .._values import TYPE_CHECKING, value_class
 from ..errors import PluginError, TemplateNotFound
@@ -24,9 +24,10 @@ from ..formats.builtin import BUILTINS, Builtin
 from ..template import Origin, Template
 
 if TYPE_CHECKING:
-    from typing import Literal
+    from typing import Any, Literal
 
     from . import plugins as _plugins
+    from .local import load_file, load_local  # noqa: F401 - module attributes, see __getattr__
 
     EntryKind = Literal["builtin", "registered", "plugin"]
 
@@ -117,8 +118,11 @@ class Registry:
         return (f"the name belongs to the {kind} template {self._entries[owner].name!r}; "
                 f"set {OVERRIDES_ENV}={key} to let the plugin replace it")
 
-    def get(self, name: str) -> Template:
-        """The template called `name` (see the module docstring for how names are read)."""
+    def get(self, name: str, *, special_tokens: Mapping[str, Any] | None = None) -> Template:
+        """The template called `name` (see the module docstring for how names are read).
+
+        `special_tokens` are added to the template's own (a `.jinja` file has none of its own).
+        """
         if not isinstance(name, str) or not name.strip():
             raise TemplateNotFound(f"a template name must be a non-empty string, got {name!r}")
         with self._lock:
@@ -131,17 +135,19 @@ class Registry:
             if owner is not None and (not candidates or self._shadowing_builtin(key) is not None):
                 if owner not in self._cache:
                     self._cache[owner] = self._loaders[owner]()
-                return self._cache[owner]
+                return _with_tokens(self._cache[owner], special_tokens)
             if len(candidates) > 1:
                 labels = "; ".join(plugin.label for plugin in candidates)
                 raise PluginError(f"{name!r} is declared by several plugins ({labels}); uninstall all but one")
             if candidates:
-                return candidates[0].load()
+                return _with_tokens(candidates[0].load(), special_tokens)
         path = os.path.expanduser(name)  # os.path, not pathlib: built-in lookups never import it
-        if os.path.isfile(path):
-            return load_file(path)
+        if os.path.isfile(path) or os.path.isdir(path):
+            from .local import load_local  # reading files needs json and pathlib: only for paths
+
+            return load_local(path, special_tokens=special_tokens)
         if _looks_like_hub_id(name):
-            return self._from_hub(name)
+            return _with_tokens(self._from_hub(name), special_tokens)
         raise TemplateNotFound(self._not_found_message(name))
 
     def _from_hub(self, repo_id: str) -> Template:
@@ -188,6 +194,12 @@ class Registry:
         return (entry.name for entry in self.entries(load_plugins=False))
 
 
+def _with_tokens(template: Template, special_tokens: Mapping[str, Any] | None) -> Template:
+    if not special_tokens:
+        return template
+    return template.replace(special_tokens={**template.special_tokens, **special_tokens})
+
+
 def _allowed_overrides() -> set[str]:
     """Names whose plugin may replace a built-in, as the user listed them in CHATFMT_PLUGIN_OVERRIDES."""
     return {normalize(name) for name in os.environ.get(OVERRIDES_ENV, "").split(",") if name.strip()}
@@ -208,25 +220,22 @@ def _looks_like_hub_id(name: str) -> bool:
     return len(parts) == 2 and all(parts) and not name.startswith((".", "/", "~")) and not name.endswith(".jinja")
 
 
-def load_file(path: str | os.PathLike[str], *, special_tokens: dict[str, str | None] | None = None) -> Template:
-    """A template from a `.jinja` file, read as UTF-8 exactly as stored (Jinja drops one final newline)."""
-    from pathlib import Path
+def __getattr__(name: str) -> Any:
+    # `load_file` and `load_local` read files with json and pathlib: imported when first asked for.
+    if name in ("load_file", "load_local"):
+        from . import local
 
-    path = Path(path)
-    try:
-        source = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise TemplateNotFound(f"cannot read chat template file {str(path)!r}: {exc}") from exc
-    origin = Origin("file", {"path": str(path.resolve())})
-    return Template(source, special_tokens=special_tokens, name=path.stem, origin=origin)
+        return getattr(local, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 REGISTRY = Registry()
 
 
-def get_template(name: str) -> Template:
-    """The template called `name`: a built-in format, a registered or plugin name, a file, or a Hub repo."""
-    return REGISTRY.get(name)
+def get_template(name: str, *, special_tokens: Mapping[str, Any] | None = None) -> Template:
+    """The template called `name`: a built-in format, a registered or plugin name, a file or model folder, or a
+    Hub repo; `special_tokens` add to (and override) its own, e.g. for a `.jinja` file."""
+    return REGISTRY.get(name, special_tokens=special_tokens)
 
 
 def register_template(name: str, template: Template | str, *, clobber: bool = False, aliases: tuple[str, ...] = ()) -> None:

@@ -1,7 +1,8 @@
 """Templates from installed distributions, declared under the `chatfmt.templates` entry-point group.
 
 The contract for plugin authors: an entry point `name = "package.module:OBJECT"` where OBJECT is a Jinja
-source string, a `chatfmt.Template`, or a callable returning either. Entry points are listed on the first
+source string, a `chatfmt.Format` (its Jinja is generated), a `chatfmt.Template`, or a callable returning
+one of them. Entry points are listed on the first
 lookup that needs them and imported only when their name is asked for (or by `chatfmt list`), so a
 slow or broken plugin costs nothing until it is used. A broken plugin never breaks the registry: its
 error is kept and raised, naming the plugin and its distribution, only when its name is requested.
@@ -14,6 +15,7 @@ from typing import Any
 
 from .._flags import env_flag
 from ..errors import PluginError
+from ..formats.spec import Format
 from ..template import Origin, Template
 
 GROUP = "chatfmt.templates"
@@ -56,7 +58,9 @@ def _to_template(obj: Any) -> Template:
         return obj
     if isinstance(obj, str):
         return Template.from_jinja(obj)
-    raise TypeError(f"a chatfmt plugin must provide Jinja source (str) or a chatfmt.Template, got {type(obj).__name__}")
+    if isinstance(obj, Format):
+        return Template(format=obj)  # its Jinja is generated from it
+    raise TypeError(f"a chatfmt plugin must provide Jinja source (str), a chatfmt.Format or a chatfmt.Template, got {type(obj).__name__}")
 
 
 def _with_origin(template: Template, plugin: Plugin) -> Template:

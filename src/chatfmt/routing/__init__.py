@@ -4,7 +4,8 @@ A source is recognised by a fingerprint of its text, normalised only in ways Jin
 (newline style, and the one trailing newline Jinja drops), so two sources with the same fingerprint
 render identically by construction; failing that, by its canonical form (`canonical.py`), which is the
 same for every source that is the same Jinja program as a built-in's reference, `{% generation %}`
-markers aside. A recognised format, or one a caller pairs with a source, is then
+markers aside. A format a caller pairs with another source is a claim, checked with probes derived from
+that source (`claims.py`), unless the source was generated from the format. A recognised format is then
 confirmed by probe renders against the Jinja engine, chosen where near-miss templates differ (empty and
 whitespace content, system first, absent or late, assistant first, repeated roles, unknown roles,
 generation prompt on and off, non-ASCII and special-token-looking text), with each switch variable the
@@ -112,15 +113,7 @@ def _probe_conversations() -> list[list[dict[str, str]]]:
     ]
 
 
-def _outcome(render: Callable[..., Any], *args: Any) -> Any:
-    try:
-        return render(*args)
-    except Exception as exc:  # an exception is an outcome to compare
-        return (type(exc), str(exc))
-
-
 JinjaRender = Callable[[list[dict[str, str]], bool, Mapping[str, "Any"]], str]  # quoted: typing is not imported at run time
-
 
 
 def _jinja_reference(source: str, tokens: Mapping[str, str]) -> JinjaRender:
@@ -138,11 +131,11 @@ def _jinja_reference(source: str, tokens: Mapping[str, str]) -> JinjaRender:
 def confirmed_by_probes(renderer: _fast.Renderer, jinja_render: JinjaRender) -> bool:
     """True when the renderer agrees with Jinja exactly (text or error) on every probe it does not decline,
     and declines at most half of them (a renderer that declines everything proves nothing)."""
+    from .claims import outcome as _outcome  # claims reads templates with jinja2: only when probing
+
     compared = declined = 0
-    settings: list[dict[str, Any]] = [{}]
-    settings += [{name: value} for name in sorted(renderer.handled) for value in (True, False)]
     with clock.fixed_clock(clock.now()):  # both sides print the same date
-        for variables in settings:
+        for variables in _switch_settings(renderer):
             for conversation in _probe_conversations():
                 for add_generation_prompt in (False, True):
                     fast = _outcome(renderer.render, conversation, add_generation_prompt, variables)
@@ -172,6 +165,11 @@ def _verified_builtin(source: str, tokens: tuple[tuple[str, str], ...], fmt: For
         and dict(tokens) == dict(builtin.special_tokens)
         and normalise(source) == normalise(builtin.read_source())
     )
+
+
+def _switch_settings(renderer: _fast.Renderer) -> list[dict[str, Any]]:
+    """The calls to probe: no variables, then each variable the renderer handles, set either way."""
+    return [{}, *({name: value} for name in sorted(renderer.handled) for value in (True, False))]
 
 
 @lru_cache(maxsize=256)
@@ -253,17 +251,55 @@ class Route:
 def routes_for(sources: Iterable[str], special_tokens: Mapping[str, str], fmt: Format | None) -> dict[str, Route]:
     """A Route for each source that is a known format (or `fmt`, when given) and agrees with its probes.
 
-    A `fmt` that some source does not render like is refused with ValueError: the caller claimed it.
+    A source generated from `fmt` (`format_jinja`) needs no probes. Any other source paired with `fmt` is
+    checked with probes derived from the source (see `claims`); a difference raises `FormatMismatch`
+    (a ValueError) showing the first differing input: the caller claimed the format.
     """
     tokens = tuple(sorted(special_tokens.items()))
     routes = {}
     for source in sources:
-        candidate = fmt or recognise(source)
-        if candidate is None:
+        # a built-in's own pairing is its format by construction: no fingerprint of every built-in
+        known = fmt if fmt is not None and _verified_builtin(source, tokens, fmt) else recognise(source)
+        if fmt is not None and fmt != known:
+            claimed = _claimed_renderer(source, tokens, fmt, _fast.Renderer)
+            routes[source] = Route(claimed, source, tokens=special_tokens)
             continue
-        renderer = _confirmed_renderer(source, tokens, candidate, _fast.Renderer)
+        if known is None:
+            continue
+        renderer = _confirmed_renderer(source, tokens, known, _fast.Renderer)
         if renderer is not None:
             routes[source] = Route(renderer, source, tokens=special_tokens)
         elif fmt is not None:
             raise ValueError(f"format {fmt.name!r} does not render like its Jinja source; probe renders differ")
     return routes
+
+
+def derived_from(fmt: Format, source: str) -> bool:
+    """Whether `source` is the Jinja chatfmt generates from `fmt` (up to what Jinja ignores)."""
+    from ..formats.jinja_source import UnsupportedFormat, format_jinja
+
+    try:
+        return normalise(format_jinja(fmt)) == normalise(source)
+    except UnsupportedFormat:
+        return False
+
+
+@lru_cache(maxsize=256)
+def _claimed_renderer(
+    source: str, tokens: tuple[tuple[str, str], ...], fmt: Format, builder: type[_fast.Renderer]
+) -> _fast.Renderer:
+    renderer = builder(fmt, dict(tokens))
+    if derived_from(fmt, source):
+        return renderer
+    import dataclasses
+
+    from .claims import FormatMismatch, first_difference, with_variables
+
+    jinja = _jinja_reference(source, dict(tokens))
+    with clock.fixed_clock(clock.now()):  # both sides print the same date
+        for variables in _switch_settings(renderer):
+            difference = first_difference(with_variables(renderer.render, variables), with_variables(jinja, variables), source)
+            if difference is not None:
+                difference = dataclasses.replace(difference, variables=variables)
+                raise FormatMismatch(f"format {fmt.name!r} does not render like its Jinja source: {difference.describe()}", difference)
+    return renderer

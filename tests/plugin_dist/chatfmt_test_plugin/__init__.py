@@ -1,6 +1,9 @@
 """Templates declared as `chatfmt.templates` entry points by the test plugin distribution."""
 
+from importlib import resources
+
 from chatfmt import Template
+from chatfmt.formats import format_from_patterns
 
 # How many times `chatfmt_test_plugin.broken` has been imported (it bumps this, then raises), so tests
 # can tell whether the registry touched it.
@@ -25,3 +28,7 @@ def make_template():
 NOT_A_TEMPLATE = 42
 
 CHATML_IMPOSTOR = "IMPOSTOR CHATML {{ messages | length }}"
+
+COURSE = Template.from_toml(resources.files(__name__) / "course.toml")
+
+FORMAT = format_from_patterns({"user": "Q: {content}\n", "assistant": "A: {content}\n"}, name="test-format")
