@@ -58,12 +58,13 @@ def outcome(render, *args, **kwargs):
 
 
 def assert_allowed(ours, theirs, chat):
-    """`ours` is transformers' string, one of chatfmt's documented errors (it refuses what is not a
-    conversation, such as a dict, where transformers may render ""), or the template's own error: the
-    exception transformers raises, same type and message."""
+    """`ours` is transformers' string, or one of chatfmt's documented errors where transformers raises
+    (it is also of transformers' exception type, and names the message and field), or the template's own
+    error: the exception transformers raises, same type and message. `render` takes one conversation, so
+    a list of conversations, which transformers renders as a batch, is refused."""
     if isinstance(ours, chatfmt.ChatfmtError):
-        # (transformers renders a dict as an empty conversation, and a list of lists as a batch)
-        assert isinstance(theirs, (Exception, list)) or not isinstance(chat, list), (chat, ours, theirs)
+        batch = isinstance(chat, (list, tuple)) and len(chat) > 0 and isinstance(chat[0], (list, tuple))
+        assert batch or (isinstance(theirs, Exception) and isinstance(ours, type(theirs))), (chat, ours, theirs)
         return
     if isinstance(ours, Exception):
         assert isinstance(theirs, Exception), (chat, ours, theirs)

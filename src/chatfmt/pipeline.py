@@ -84,13 +84,14 @@ _PLAIN_CALLS = tuple(RenderOptions(flag, None, None, False, None, _NO_VARIABLES,
 
 
 def check_conversation(messages: Any, *, allow_empty: bool) -> None:
-    """Reject what is not a conversation before anything else runs, naming the problem."""
-    if type(messages) not in (list, tuple) and (
-        isinstance(messages, (str, bytes, Mapping)) or not isinstance(messages, Sequence)
-    ):
+    """transformers refuses an empty list or tuple, and iterates anything else as messages: an empty
+    string or mapping is an empty conversation, a non-empty one fails on its first element (in
+    `drop_none_values`), and what cannot be iterated is refused here, naming its type."""
+    if isinstance(messages, (list, tuple)):
+        if len(messages) == 0 and not allow_empty:
+            raise ValueError("Cannot apply chat template to an empty conversation. Provide at least one message.")
+    elif not hasattr(messages, "__iter__"):
         raise InvalidConversation(f"a conversation is a list of messages, got {type(messages).__name__}")
-    if len(messages) == 0 and not allow_empty:
-        raise ValueError("Cannot apply chat template to an empty conversation. Provide at least one message.")
 
 
 def checked_conversations(conversations: Sequence[Any], *, batch: bool) -> list[list[dict[str, Any]]]:

@@ -267,8 +267,11 @@ class Template:
             f"template names are {sorted(sources)}."
         )
 
-    def path_for(self, messages: Conversation, **call: Any) -> Literal["compiled", "jinja"]:
-        """Which engine `render(messages, **call)` would use, "compiled" or "jinja", for debugging and tests."""
+    def path_for(self, messages: Conversation, *, validate: bool = False, **call: Any) -> Literal["compiled", "jinja"]:
+        """Which engine `render(messages, **call)` would use, "compiled" or "jinja", for debugging and tests.
+
+        `validate` checks the input before either engine runs; it does not choose one.
+        """
         options = RenderOptions.of_call(**call)
         route = self._route(options)
         return "compiled" if route is not None and route.renderer.covers(messages, options.variables) else "jinja"
