@@ -81,7 +81,9 @@ def main(argv: list[str] | None = None) -> int:
     timing.hold_freed_memory()
     sets = data.datasets(args.rows)
     failed = False
-    print(f"{'format':10} {'data':18} {'kernel µs/row':>13} {'GB/s out':>9} {'vs transformers':>16} {'vs render':>10} {'vs render_batch':>16}")
+    print(
+        f"{'format':10} {'data':18} {'kernel µs/row':>13} {'GB/s out':>9} {'vs transformers':>16} {'vs render':>10} {'vs render_batch':>16}"
+    )
     for name in ("chatml", "llama-3"):
         for label, conversations in sets.items():
             r = measure(name, label, conversations, args.rounds)
@@ -89,9 +91,14 @@ def main(argv: list[str] | None = None) -> int:
                 f"{name:10} {label:18} {r['kernel_us']:13.2f} {r['kernel_gbps']:9.2f} {r['vs_transformers']:15.1f}x "
                 f"{r['vs_render']:9.1f}x {r['vs_render_batch']:15.1f}x"
             )
-            if label == data.MIXED and (r["kernel_gbps"] < TARGET_GBPS or r["vs_transformers"] < TARGET_VS_TRANSFORMERS):
+            if label == data.MIXED and (
+                r["kernel_gbps"] < TARGET_GBPS or r["vs_transformers"] < TARGET_VS_TRANSFORMERS
+            ):
                 failed = True
-    print(f"targets on 2KB rows: >= {TARGET_GBPS} GB/s of output, >= {TARGET_VS_TRANSFORMERS:g}x transformers:", "missed" if failed else "met")
+    print(
+        f"targets on 2KB rows: >= {TARGET_GBPS} GB/s of output, >= {TARGET_VS_TRANSFORMERS:g}x transformers:",
+        "missed" if failed else "met",
+    )
     return 1 if failed else 0
 
 

@@ -55,7 +55,8 @@ def user_script(source: Path, target: Path) -> None:
     tokenizer = make_tokenizer(reference.source, dict(reference.special_tokens))
     dataset = datasets.load_dataset("json", data_files=str(source), split="train")
     dataset = dataset.map(
-        lambda row: {"text": tokenizer.apply_chat_template(row["messages"], tokenize=False)}, remove_columns=["messages"]
+        lambda row: {"text": tokenizer.apply_chat_template(row["messages"], tokenize=False)},
+        remove_columns=["messages"],
     )
     dataset.to_parquet(str(target))
 

@@ -52,12 +52,18 @@ def _decade(value: float) -> str:
 def render_svg(results: dict[str, Any]) -> str:
     """The chart for a results dict as benchmarks/run.py writes it."""
     formats = results["formats"]
-    engines = [key for key in results["engines"] if any(
-        key in d["engines"] for f in formats.values() for d in f["datasets"].values())]
+    engines = [
+        key
+        for key in results["engines"]
+        if any(key in d["engines"] for f in formats.values() for d in f["datasets"].values())
+    ]
     labels = [dataset for dataset in next(iter(formats.values()))["datasets"]]
     values = [
         d["engines"][key]["us_per_conversation"]
-        for f in formats.values() for d in f["datasets"].values() for key in engines if key in d["engines"]
+        for f in formats.values()
+        for d in f["datasets"].values()
+        for key in engines
+        if key in d["engines"]
     ]
     lo = 10 ** math.floor(math.log10(min(values)))
     hi = 10 ** math.ceil(math.log10(max(values)))
@@ -129,7 +135,7 @@ def render_svg(results: dict[str, Any]) -> str:
             unit = " µs" if k == decades else ""
             out.append(
                 f'<text x="{gx:.1f}" y="{plot_top + plot_height + 16}" font-size="12" fill="{MUTED}" '
-                f'text-anchor="middle">{_decade(lo * 10 ** k)}{unit}</text>'
+                f'text-anchor="middle">{_decade(lo * 10**k)}{unit}</text>'
             )
         out.append(
             f'<line x1="{left}" y1="{plot_top}" x2="{left}" y2="{plot_top + plot_height}" stroke="{INK}" stroke-width="1"/>'

@@ -167,23 +167,32 @@ def distribution(ratios: list[float]) -> str:
 
 def table(cases: list[Case], markdown: bool) -> list[str]:
     if markdown:
-        lines = ["| template (corpus file) | path | chatfmt µs | transformers µs | chatfmt vs transformers |",
-                 "|---|---|---:|---:|---:|"]
-        lines += [f"| {c.name} | {c.path} | {c.chatfmt_us:.0f} | {c.transformers_us:.0f} | {c.ratio:.2f}× |" for c in cases]
+        lines = [
+            "| template (corpus file) | path | chatfmt µs | transformers µs | chatfmt vs transformers |",
+            "|---|---|---:|---:|---:|",
+        ]
+        lines += [
+            f"| {c.name} | {c.path} | {c.chatfmt_us:.0f} | {c.transformers_us:.0f} | {c.ratio:.2f}× |" for c in cases
+        ]
         return lines
     width = max(len(c.name) for c in cases)
     lines = [f"{'template':<{width}}  {'path':<8}  {'chatfmt µs':>10}  {'tf µs':>8}  {'vs tf':>7}  input"]
-    lines += [f"{c.name:<{width}}  {c.path:<8}  {c.chatfmt_us:>10.1f}  {c.transformers_us:>8.1f}  {c.ratio:>6.2f}x  {c.input}"
-              for c in cases]
+    lines += [
+        f"{c.name:<{width}}  {c.path:<8}  {c.chatfmt_us:>10.1f}  {c.transformers_us:>8.1f}  {c.ratio:>6.2f}x  {c.input}"
+        for c in cases
+    ]
     return lines
 
 
 def summary(cases: list[Case], skipped: dict[str, str]) -> list[str]:
     by_path = {path: [c.ratio for c in cases if c.path == path] for path in ("jinja", "compiled")}
-    lines = [f"Jinja path:    {distribution(by_path['jinja'])}",
-             f"compiled path: {distribution(by_path['compiled'])}",
-             f"all:           {distribution([c.ratio for c in cases])}",
-             "", "Modern templates:"]
+    lines = [
+        f"Jinja path:    {distribution(by_path['jinja'])}",
+        f"compiled path: {distribution(by_path['compiled'])}",
+        f"all:           {distribution([c.ratio for c in cases])}",
+        "",
+        "Modern templates:",
+    ]
     named = {c.name: c for c in cases}
     for name in MODERN:
         c = named.get(name)
@@ -193,11 +202,14 @@ def summary(cases: list[Case], skipped: dict[str, str]) -> list[str]:
             lines.append(f"  {name}: {c.path}, {c.ratio:.2f}x transformers")
     jinja = by_path["jinja"]
     if jinja:
-        lines += ["", "Targets (Jinja path):",
-                  f"  [{'met' if min(jinja) >= TARGET_JINJA_MIN else 'MISSED'}] every template >= {TARGET_JINJA_MIN}x: "
-                  f"min {min(jinja):.2f}x",
-                  f"  [{'met' if statistics.median(jinja) >= TARGET_JINJA_MEDIAN else 'MISSED'}] median >= "
-                  f"{TARGET_JINJA_MEDIAN}x: {statistics.median(jinja):.2f}x"]
+        lines += [
+            "",
+            "Targets (Jinja path):",
+            f"  [{'met' if min(jinja) >= TARGET_JINJA_MIN else 'MISSED'}] every template >= {TARGET_JINJA_MIN}x: "
+            f"min {min(jinja):.2f}x",
+            f"  [{'met' if statistics.median(jinja) >= TARGET_JINJA_MEDIAN else 'MISSED'}] median >= "
+            f"{TARGET_JINJA_MEDIAN}x: {statistics.median(jinja):.2f}x",
+        ]
     if skipped:
         lines += ["", "Skipped (transformers raises on every input variant):"]
         lines += [f"  {name}: {why}" for name, why in skipped.items()]
@@ -206,7 +218,9 @@ def summary(cases: list[Case], skipped: dict[str, str]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=7, help="interleaved rounds per template; each side keeps its best")
+    parser.add_argument(
+        "--rounds", type=int, default=7, help="interleaved rounds per template; each side keeps its best"
+    )
     parser.add_argument("--budget", type=float, default=0.01, help="CPU seconds of work per side per round")
     parser.add_argument("--quick", action="store_true", help="smoke run: 2 rounds of 3 ms")
     parser.add_argument("--only", default="", help="comma-separated substrings: time only matching templates")
@@ -230,8 +244,10 @@ def main(argv: list[str] | None = None) -> int:
                 skipped[name] = prepared
             else:
                 cases.append(prepared)
-        print(f"{len(cases)} templates byte-equal to transformers; timing {args.rounds} rounds of ~{args.budget * 1e3:g} ms ...",
-              file=sys.stderr)
+        print(
+            f"{len(cases)} templates byte-equal to transformers; timing {args.rounds} rounds of ~{args.budget * 1e3:g} ms ...",
+            file=sys.stderr,
+        )
         measure(cases, args.rounds, args.budget)
     print(f"chatfmt's compiled builder: {BUILDERS[_fast.IMPLEMENTATION]}")
     print("\n".join(table(cases, markdown=False)))

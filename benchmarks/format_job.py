@@ -58,7 +58,9 @@ def same_prompts(a: Path, b: Path) -> int:
     left = pq.ParquetFile(a).iter_batches(batch_size=8192, columns=["text"])
     right = pq.ParquetFile(b).iter_batches(batch_size=8192, columns=["text"])
     for x, y in zip(left, right, strict=True):
-        assert x.column(0).cast("large_string").equals(y.column(0).cast("large_string")), f"prompts differ near row {rows}"
+        assert x.column(0).cast("large_string").equals(y.column(0).cast("large_string")), (
+            f"prompts differ near row {rows}"
+        )
         rows += x.num_rows
     return rows
 
@@ -79,19 +81,47 @@ def main(argv: list[str] | None = None) -> int:
     python = sys.executable
     chatfmt = [python, "-m", "chatfmt", "format", "chatml", str(big), "--quiet"]
     runs = {
-        "chatfmt format, 1 worker (1 core)": (timed([*chatfmt, "-o", str(args.dir / "w1.parquet")], pin=True), size, rows),
-        "chatfmt format --workers 1 (2 cores)": (timed([*chatfmt, "-o", str(args.dir / "w1b.parquet")], pin=False), size, rows),
+        "chatfmt format, 1 worker (1 core)": (
+            timed([*chatfmt, "-o", str(args.dir / "w1.parquet")], pin=True),
+            size,
+            rows,
+        ),
+        "chatfmt format --workers 1 (2 cores)": (
+            timed([*chatfmt, "-o", str(args.dir / "w1b.parquet")], pin=False),
+            size,
+            rows,
+        ),
         "chatfmt format --workers 2 (2 cores)": (
-            timed([*chatfmt, "-o", str(args.dir / "w2.parquet"), "--workers", "2"], pin=False), size, rows),
+            timed([*chatfmt, "-o", str(args.dir / "w2.parquet"), "--workers", "2"], pin=False),
+            size,
+            rows,
+        ),
         "chatfmt format --compression none --workers 1 (2 cores)": (
-            timed([*chatfmt, "-o", str(args.dir / "n1.parquet"), "--compression", "none"], pin=False), size, rows),
+            timed([*chatfmt, "-o", str(args.dir / "n1.parquet"), "--compression", "none"], pin=False),
+            size,
+            rows,
+        ),
         "chatfmt format --compression none --workers 2 (2 cores)": (
-            timed([*chatfmt, "-o", str(args.dir / "n2.parquet"), "--compression", "none", "--workers", "2"], pin=False), size, rows),
+            timed([*chatfmt, "-o", str(args.dir / "n2.parquet"), "--compression", "none", "--workers", "2"], pin=False),
+            size,
+            rows,
+        ),
         "hand-written msgspec + render_batch + pyarrow (1 core)": (
-            timed([python, str(HERE / "baselines.py"), "handwritten", str(big), str(args.dir / "hand.parquet")], pin=True), size, rows),
+            timed(
+                [python, str(HERE / "baselines.py"), "handwritten", str(big), str(args.dir / "hand.parquet")], pin=True
+            ),
+            size,
+            rows,
+        ),
         "datasets.map + apply_chat_template (1 core)": (
-            timed([python, str(HERE / "baselines.py"), "user-script", str(small), str(args.dir / "user.parquet")], pin=True, runs=1),
-            small_size, gen_jsonl.count_lines(small)),
+            timed(
+                [python, str(HERE / "baselines.py"), "user-script", str(small), str(args.dir / "user.parquet")],
+                pin=True,
+                runs=1,
+            ),
+            small_size,
+            gen_jsonl.count_lines(small),
+        ),
     }
     assert same_prompts(args.dir / "w1.parquet", args.dir / "hand.parquet") == rows
     assert same_prompts(args.dir / "w1.parquet", args.dir / "w2.parquet") == rows
@@ -112,12 +142,18 @@ def main(argv: list[str] | None = None) -> int:
     cpu_rate = {name: mb / r["cpu"] for name, (r, mb, _) in runs.items()}
     cpu_one = cpu_rate["chatfmt format, 1 worker (1 core)"]
     cpu_hand = cpu_rate["hand-written msgspec + render_batch + pyarrow (1 core)"]
-    print(f"\nchatfmt vs hand-written: {one / hand:.1f}x (wall), {cpu_one / cpu_hand:.1f}x (CPU); vs the user script: "
-          f"{one / user:.1f}x (wall), {cpu_one / cpu_rate['datasets.map + apply_chat_template (1 core)']:.1f}x (CPU); "
-          f"--workers 2 vs 1: {scale:.2f}x (wall; {scale_none:.2f}x uncompressed); chatfmt peak RSS {peak:.0f} MB")
+    print(
+        f"\nchatfmt vs hand-written: {one / hand:.1f}x (wall), {cpu_one / cpu_hand:.1f}x (CPU); vs the user script: "
+        f"{one / user:.1f}x (wall), {cpu_one / cpu_rate['datasets.map + apply_chat_template (1 core)']:.1f}x (CPU); "
+        f"--workers 2 vs 1: {scale:.2f}x (wall; {scale_none:.2f}x uncompressed); chatfmt peak RSS {peak:.0f} MB"
+    )
     print(f"load average when done: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-    checks = [("one core >= 150 MB/s", one >= 150), ("vs hand-written >= 3x", one / hand >= 3),
-              ("peak RSS < 500 MB", peak < 500), ("--workers 2 >= 1.6x", scale >= 1.6)]
+    checks = [
+        ("one core >= 150 MB/s", one >= 150),
+        ("vs hand-written >= 3x", one / hand >= 3),
+        ("peak RSS < 500 MB", peak < 500),
+        ("--workers 2 >= 1.6x", scale >= 1.6),
+    ]
     for label, ok in checks:
         print(f"  {label}: {'met' if ok else 'MISSED'}")
     if not args.keep:

@@ -53,7 +53,9 @@ def _run(code: str, env: dict[str, str]) -> tuple[float, float]:
 
 
 def _importtime(env: dict[str, str]) -> float:
-    out = subprocess.run([sys.executable, "-X", "importtime", "-c", IMPORT], env=env, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", IMPORT], env=env, capture_output=True, text=True, check=True
+    )
     found = _IMPORTTIME.search(out.stderr)
     assert found is not None, out.stderr[-500:]
     return int(found.group(1)) / 1e6  # seconds, like the other figures

@@ -70,8 +70,8 @@ def _first_difference(got: str, want: str) -> str:
     lo = max(0, at - 30)
     return (
         f"lengths {len(got)} vs {len(want)}, first difference at character {at}:\n"
-        f"      got:          {got[lo:at + 30]!r}\n"
-        f"      transformers: {want[lo:at + 30]!r}"
+        f"      got:          {got[lo : at + 30]!r}\n"
+        f"      transformers: {want[lo : at + 30]!r}"
     )
 
 
@@ -147,8 +147,12 @@ def print_table(case: engines.FormatCase, per_dataset: dict[str, dict[str, Any]]
             if r is None:
                 row += f"  | {'(skipped)':<35}"
                 continue
-            values = (f"{r['us_per_conversation']:.3f}", _fmt_rate(r["conversations_per_second"]),
-                      f"{r['speedup_vs_transformers']:.1f}x", f"{r['vs_join_floor']:.2f}")
+            values = (
+                f"{r['us_per_conversation']:.3f}",
+                _fmt_rate(r["conversations_per_second"]),
+                f"{r['speedup_vs_transformers']:.1f}x",
+                f"{r['vs_join_floor']:.2f}",
+            )
             row += f"  | {cell.format(*values):<35}"
         print(row)
 
@@ -159,19 +163,27 @@ def markdown(results: dict[str, Any]) -> str:
     out = []
     for fmt in results["formats"].values():
         datasets = fmt["datasets"]
-        head = "| " + fmt["title"] + " | " + " | ".join(
-            f"{label}: µs/conv | conv/s | vs transformers" for label in datasets
-        ) + " |"
+        head = (
+            "| "
+            + fmt["title"]
+            + " | "
+            + " | ".join(f"{label}: µs/conv | conv/s | vs transformers" for label in datasets)
+            + " |"
+        )
         out += [head, "|---" + "|---:|---:|---:" * len(datasets) + "|"]
         for key, label in labels.items():
             cells = []
             for d in datasets.values():
                 r = d["engines"].get(key)
-                cells += ["n/a"] * 3 if r is None else [
-                    f"{r['us_per_conversation']:.2f}",
-                    _fmt_rate(r["conversations_per_second"]),
-                    f"{r['speedup_vs_transformers']:.1f}×",
-                ]
+                cells += (
+                    ["n/a"] * 3
+                    if r is None
+                    else [
+                        f"{r['us_per_conversation']:.2f}",
+                        _fmt_rate(r["conversations_per_second"]),
+                        f"{r['speedup_vs_transformers']:.1f}×",
+                    ]
+                )
             strong = "**" if key == "compiled" else ""
             out.append(f"| {strong}{label}{strong} | " + " | ".join(cells) + " |")
         out.append("")
@@ -187,8 +199,13 @@ def targets(results: dict[str, Any]) -> list[tuple[str, bool]]:
     for key, field, target, above, what in (
         ("compiled", "speedup_vs_transformers", TARGET_VS_TRANSFORMERS, True, "compiled ChatML >= {t:g}x transformers"),
         ("compiled", "vs_join_floor", TARGET_VS_FLOOR, False, "compiled ChatML within {t:g}x of the join floor"),
-        ("pure_python", "speedup_vs_transformers", TARGET_PURE_VS_TRANSFORMERS, True,
-         "pure-Python twin >= {t:g}x transformers (ChatML)"),
+        (
+            "pure_python",
+            "speedup_vs_transformers",
+            TARGET_PURE_VS_TRANSFORMERS,
+            True,
+            "pure-Python twin >= {t:g}x transformers (ChatML)",
+        ),
     ):
         values = {label: d["engines"].get(key, {}).get(field) for label, d in chatml["datasets"].items()}
         if any(v is None for v in values.values()):
@@ -204,7 +221,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=20, help="interleaved rounds; each engine keeps its best")
     parser.add_argument("--budget", type=float, default=0.02, help="CPU seconds of work per engine per round")
     parser.add_argument("--conversations", type=int, default=300, help="conversations per data set")
-    parser.add_argument("--formats", default=",".join(engines.CASES), help="comma-separated: " + ", ".join(engines.CASES))
+    parser.add_argument(
+        "--formats", default=",".join(engines.CASES), help="comma-separated: " + ", ".join(engines.CASES)
+    )
     parser.add_argument("--out", type=Path, default=RESULTS, help="results JSON")
     parser.add_argument("--chart", type=Path, default=CHART, help="bar chart SVG")
     parser.add_argument("--no-write", action="store_true", help="print only")

@@ -34,7 +34,9 @@ def main() -> None:
         }
         if defaults:
             table[name] = defaults
-    TARGET.write_text(json.dumps({"transformers": transformers.__version__, "classes": table}, indent=1, ensure_ascii=False) + "\n")
+    TARGET.write_text(
+        json.dumps({"transformers": transformers.__version__, "classes": table}, indent=1, ensure_ascii=False) + "\n"
+    )
     print(f"{len(table)} classes written to {TARGET}")
 
 

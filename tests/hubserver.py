@@ -402,7 +402,11 @@ class FakeHub:
         return response
 
     def _route(
-        self, method: str, segments: list[str], raw_path: str, query: Mapping[str, list[str]],
+        self,
+        method: str,
+        segments: list[str],
+        raw_path: str,
+        query: Mapping[str, list[str]],
         headers: Mapping[str, str],
     ) -> _Response:
         if method not in ("GET", "HEAD"):
@@ -484,7 +488,10 @@ class FakeHub:
         if data is None:
             # X-Repo-Commit lets huggingface_hub cache the absence under `.no_exist/{commit}/`.
             return _error(
-                HTTPStatus.NOT_FOUND, "EntryNotFound", "Entry not found", as_json=False,
+                HTTPStatus.NOT_FOUND,
+                "EntryNotFound",
+                "Entry not found",
+                as_json=False,
                 headers={"X-Repo-Commit": commit.sha},
             )
 
@@ -579,13 +586,13 @@ class FakeHub:
         if commit is None:
             return self._revision_error(revision, as_json=True)
         if folder not in commit.tree_oids:
-            return _error(HTTPStatus.NOT_FOUND, "EntryNotFound", f"{folder} does not exist on \"{revision}\"")
+            return _error(HTTPStatus.NOT_FOUND, "EntryNotFound", f'{folder} does not exist on "{revision}"')
 
         recursive, expand = _flag(query, "recursive"), _flag(query, "expand")
         prefix = f"{folder}/" if folder else ""
 
         def listed(path: str) -> bool:
-            return path.startswith(prefix) and path != folder and (recursive or "/" not in path[len(prefix):])
+            return path.startswith(prefix) and path != folder and (recursive or "/" not in path[len(prefix) :])
 
         folders = [p for p in sorted(commit.tree_oids) if p and listed(p)]
         files = [p for p in sorted(commit.files) if listed(p)]
@@ -616,8 +623,12 @@ class FakeHub:
         def refs(names: Mapping[str, str], kind: str) -> list[dict[str, str]]:
             return [{"name": n, "ref": f"refs/{kind}/{n}", "targetCommit": sha} for n, sha in sorted(names.items())]
 
-        payload = {"branches": refs(repo.branches, "heads"), "converts": [], "tags": refs(repo.tags, "tags"),
-                   "pullRequests": []}
+        payload = {
+            "branches": refs(repo.branches, "heads"),
+            "converts": [],
+            "tags": refs(repo.tags, "tags"),
+            "pullRequests": [],
+        }
         return _json(HTTPStatus.OK, payload)
 
 
@@ -653,8 +664,9 @@ def _ranged(data: bytes, range_header: str | None, headers: dict[str, str]) -> _
         start, end = max(size - int(last), 0), size - 1
     if start >= size or start > end:
         return _Response(HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE, {**headers, "Content-Range": f"bytes */{size}"})
-    return _Response(HTTPStatus.PARTIAL_CONTENT, {**headers, "Content-Range": f"bytes {start}-{end}/{size}"},
-                     data[start : end + 1])
+    return _Response(
+        HTTPStatus.PARTIAL_CONTENT, {**headers, "Content-Range": f"bytes {start}-{end}/{size}"}, data[start : end + 1]
+    )
 
 
 def _info_config(files: Mapping[str, bytes]) -> dict[str, Any]:

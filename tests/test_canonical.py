@@ -64,46 +64,67 @@ EQUIVALENT = {
         edit(MISTRAL, "{% else %}", "{% elif false == true %}{{ 'never' }}{% set x = 1 %}{% else %}"),
     ),
     "dead-if-not-false": (
-        "chatml", edit(CHATML, "{% endfor %}", "{% if not false %}{% else %}x{% endif %}{% endfor %}"),
+        "chatml",
+        edit(CHATML, "{% endfor %}", "{% if not false %}{% else %}x{% endif %}{% endfor %}"),
     ),
     "live-if-true": ("chatml", "{% if true %}" + CHATML + "{% endif %}"),
     "renamed-loop-variable": ("chatml", re.sub(r"\bmessage\b", "turn", CHATML)),
     "renamed-loop-variable-orion": ("orion", ORION.replace("message['", "m['").replace("for message in", "for m in")),
     "whitespace-control": (
         "chatml",
-        edit(edit(CHATML, "{% for message in messages %}", "{%- for message in messages -%}\n    "), "{% endfor %}",
-             "\n{%- endfor %}\n"),
+        edit(
+            edit(CHATML, "{% for message in messages %}", "{%- for message in messages -%}\n    "),
+            "{% endfor %}",
+            "\n{%- endfor %}\n",
+        ),
     ),
     "merged-constants": ("chatml", edit(CHATML, "'<|im_end|>' + '\n'", "'<|im_end|>\n'")),
     "split-constants": (
-        "chatml", edit(CHATML, "{{ '<|im_start|>assistant\n' }}", "{{ '<|im_start|>' ~ 'assistant' }}{{ '\n' }}"),
+        "chatml",
+        edit(CHATML, "{{ '<|im_start|>assistant\n' }}", "{{ '<|im_start|>' ~ 'assistant' }}{{ '\n' }}"),
     ),
-    "defined-and": ("chatml", edit(CHATML, "{% if add_generation_prompt %}",
-                                   "{% if add_generation_prompt is defined and add_generation_prompt %}")),
+    "defined-and": (
+        "chatml",
+        edit(
+            CHATML,
+            "{% if add_generation_prompt %}",
+            "{% if add_generation_prompt is defined and add_generation_prompt %}",
+        ),
+    ),
     "comment": ("orion", "{# a comment #}" + ORION),
-    "dotted-lookups": ("zephyr", builtin_source("zephyr").replace("message['role']", "message.role")
-                       .replace("message['content']", "message.content")),
+    "dotted-lookups": (
+        "zephyr",
+        builtin_source("zephyr")
+        .replace("message['role']", "message.role")
+        .replace("message['content']", "message.content"),
+    ),
     "hub-copy-llama-3": (
         "llama-3",
-        AGP_DEFAULT + "\n"
+        AGP_DEFAULT
+        + "\n"
         + edit(
             edit(
                 edit(builtin_source("llama-3"), "{% set loop_messages = messages %}", "{%- set msgs = messages -%}\n"),
-                "in loop_messages %}", "in msgs -%}\n    ",
+                "in loop_messages %}",
+                "in msgs -%}\n    ",
             ),
-            "<|end_header_id|>\n\n' }}", "<|end_header_id|>' ~ '\\n\\n' }}",
+            "<|end_header_id|>\n\n' }}",
+            "<|end_header_id|>' ~ '\\n\\n' }}",
         )
-        .replace("message['role']", "message.role").replace("message['content']", "message.content"),
+        .replace("message['role']", "message.role")
+        .replace("message['content']", "message.content"),
     ),
 }
 
 # Templates with `{% generation %}` markers on exactly the format's generated turns.
 MARKED = {
     "mistral-marked": (
-        "mistral-v1", edit(MISTRAL, MISTRAL_ASSISTANT, f"{{% generation %}}{MISTRAL_ASSISTANT}{{% endgeneration %}}"),
+        "mistral-v1",
+        edit(MISTRAL, MISTRAL_ASSISTANT, f"{{% generation %}}{MISTRAL_ASSISTANT}{{% endgeneration %}}"),
     ),
     "orion-marked": (
-        "orion", edit(ORION, ORION_ASSISTANT, f"{{%- generation -%}}{ORION_ASSISTANT}{{%- endgeneration -%}}"),
+        "orion",
+        edit(ORION, ORION_ASSISTANT, f"{{%- generation -%}}{ORION_ASSISTANT}{{%- endgeneration -%}}"),
     ),
 }
 
@@ -113,14 +134,17 @@ NEAR_MISSES = {
     "renamed-context-variable": ("chatml", edit(CHATML, "in messages", "in conversation")),
     "renamed-agp": ("chatml", edit(CHATML, "if add_generation_prompt", "if add_prompt")),
     "special-token-defined": (
-        "mistral-v1", edit(MISTRAL, "{{ bos_token }}", "{% if eos_token is defined %}{{ bos_token }}{% endif %}"),
+        "mistral-v1",
+        edit(MISTRAL, "{{ bos_token }}", "{% if eos_token is defined %}{{ bos_token }}{% endif %}"),
     ),
     "condition-not-constant": (
-        "mistral-v1", edit(MISTRAL, "{% else %}", "{% elif message['role'] == 'system' %}{{ 'x' }}{% else %}"),
+        "mistral-v1",
+        edit(MISTRAL, "{% else %}", "{% elif message['role'] == 'system' %}{{ 'x' }}{% else %}"),
     ),
     "agp-overridden": ("chatml", "{% set add_generation_prompt = true %}" + CHATML),
     "agp-reset-when-true": (
-        "chatml", "{% if add_generation_prompt %}{% set add_generation_prompt = false %}{% endif %}" + CHATML,
+        "chatml",
+        "{% if add_generation_prompt %}{% set add_generation_prompt = false %}{% endif %}" + CHATML,
     ),
     "loop-variable-half-renamed": ("chatml", edit(CHATML, "+ message['content']", "+ turn['content']")),
     "read-before-set": (
@@ -135,8 +159,11 @@ NEAR_MISSES = {
     ),
     "markers-on-user-turns": (
         "mistral-v1",
-        edit(MISTRAL, "{{ '[INST] ' + message['content'] + ' [/INST]' }}",
-             "{% generation %}{{ '[INST] ' + message['content'] + ' [/INST]' }}{% endgeneration %}"),
+        edit(
+            MISTRAL,
+            "{{ '[INST] ' + message['content'] + ' [/INST]' }}",
+            "{% generation %}{{ '[INST] ' + message['content'] + ' [/INST]' }}{% endgeneration %}",
+        ),
     ),
     "markers-binding-a-name": (
         "mistral-v1",
@@ -162,8 +189,11 @@ def context_call(name: str) -> tuple[dict, dict, dict]:
     ctx = load_context(name)
     tokens = {key: ctx[key] for key in ("bos_token", "eos_token") if key in ctx}
     extras = {key: value for key, value in ctx.items() if key not in CALL_KEYS}
-    call = {"tools": ctx.get("tools"), "documents": ctx.get("documents"),
-            "add_generation_prompt": ctx.get("add_generation_prompt", False)}
+    call = {
+        "tools": ctx.get("tools"),
+        "documents": ctx.get("documents"),
+        "add_generation_prompt": ctx.get("add_generation_prompt", False),
+    }
     return {"messages": ctx["messages"], **call}, tokens, extras
 
 
@@ -217,13 +247,19 @@ def test_marked_variant_is_compiled_with_the_same_spans(case: str, fixed_clocks)
     assert template.is_compiled
     for context in CONTEXTS:
         assert ours(source, context) == oracle(source, context), context
-    messages = [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello."},
-                {"role": "user", "content": "More"}, {"role": "assistant", "content": ""}]
+    messages = [
+        {"role": "user", "content": "Hi"},
+        {"role": "assistant", "content": "Hello."},
+        {"role": "user", "content": "More"},
+        {"role": "assistant", "content": ""},
+    ]
     for agp in (False, True):
         assert template.path_for(messages, add_generation_prompt=agp) == "compiled"
         compiled = template.render_spans(messages, add_generation_prompt=agp)
-        reference = chatfmt.Template(source, special_tokens=TOKENS[name]).jinja_only().render_spans(
-            messages, add_generation_prompt=agp
+        reference = (
+            chatfmt.Template(source, special_tokens=TOKENS[name])
+            .jinja_only()
+            .render_spans(messages, add_generation_prompt=agp)
         )
         assert (compiled.text, compiled.generation) == (reference.text, reference.generation)
         assert len(compiled.generation) == 2
@@ -279,17 +315,23 @@ def test_near_miss_really_renders_differently(case: str, fixed_clocks) -> None:
 
 SAME = [
     ("{{ 'a\nb' }}", "{{ 'a\\nb' }}"),
-    ("{{ \"x\" }}", "{{ 'x' }}"),
+    ('{{ "x" }}', "{{ 'x' }}"),
     ("a{{ 'b' }}{{ 'c' ~ 'd' }}", "abcd"),
     ("{{ x ~ 'a' ~ 1 }}", "{{ x }}a1"),
     ("{{ (y + 'a') + 'b' }}", "{{ y + 'ab' }}"),
     ("{% for a in xs %}{{ a }}{% endfor %}", "{% for b in xs %}{{ b }}{% endfor %}"),
-    ("{% for a in xs %}{% for a in a %}{{ a }}{% endfor %}{% endfor %}",
-     "{% for p in xs %}{% for q in p %}{{ q }}{% endfor %}{% endfor %}"),
-    ("{% if c %}{% set v = 1 %}{% else %}{% set v = 2 %}{% endif %}{{ v }}",
-     "{% if c %}{% set w = 1 %}{% else %}{% set w = 2 %}{% endif %}{{ w }}"),
-    ("{% set ns = namespace(a=1) %}{% set ns.a = 2 %}{{ ns.a }}",
-     "{% set n = namespace(a=1) %}{% set n.a = 2 %}{{ n.a }}"),
+    (
+        "{% for a in xs %}{% for a in a %}{{ a }}{% endfor %}{% endfor %}",
+        "{% for p in xs %}{% for q in p %}{{ q }}{% endfor %}{% endfor %}",
+    ),
+    (
+        "{% if c %}{% set v = 1 %}{% else %}{% set v = 2 %}{% endif %}{{ v }}",
+        "{% if c %}{% set w = 1 %}{% else %}{% set w = 2 %}{% endif %}{{ w }}",
+    ),
+    (
+        "{% set ns = namespace(a=1) %}{% set ns.a = 2 %}{{ ns.a }}",
+        "{% set n = namespace(a=1) %}{% set n.a = 2 %}{{ n.a }}",
+    ),
     ("{% if messages is defined %}A{% else %}B{% endif %}", "A"),
     ("{% if tools is not defined %}A{% elif 1 == 1 %}B{% else %}C{% endif %}", "B"),
     ("{{ 'a' if true else x }}", "a"),
@@ -297,11 +339,15 @@ SAME = [
     ("x\n", "x"),
     ("a\r\nb", "a\nb"),
     ("  {% if c %}\nA{% endif %}", "{% if c %}A{% endif %}"),
-    ("{% for m in messages %}{% generation %}{{ m }}{% endgeneration %}{% endfor %}",
-     "{% for m in messages %}{{ m }}{% endfor %}"),
+    (
+        "{% for m in messages %}{% generation %}{{ m }}{% endgeneration %}{% endfor %}",
+        "{% for m in messages %}{{ m }}{% endfor %}",
+    ),
     ("{{ m.content }}{{ loop.index }}", "{{ m['content'] }}{{ loop['index'] }}"),
-    ("{% macro f(a, b) %}{{ a ~ b }}{% endmacro %}{{ f(1, 2) }}",
-     "{% macro f(x, y) %}{{ x }}{{ y }}{% endmacro %}{{ f(1, 2) }}"),
+    (
+        "{% macro f(a, b) %}{{ a ~ b }}{% endmacro %}{{ f(1, 2) }}",
+        "{% macro f(x, y) %}{{ x }}{{ y }}{% endmacro %}{{ f(1, 2) }}",
+    ),
 ]
 DIFFERENT = [
     ("{{ x }}", "{{ y }}"),  # context variables keep their names
@@ -312,16 +358,20 @@ DIFFERENT = [
     ("{% macro f(a) %}{{ a }}{% endmacro %}{{ f(a=1) }}", "{% macro f(b) %}{{ b }}{% endmacro %}{{ f(a=1) }}"),
     ("{% macro f(a) %}{{ a }}{% endmacro %}{{ f }}", "{% macro f(b) %}{{ b }}{% endmacro %}{{ f }}"),
     ("{% if bos_token is defined %}A{% endif %}", "A"),  # special tokens may be undefined
-    ("{% for messages in xs %}{% if messages is defined %}A{% endif %}{% endfor %}",
-     "{% for messages in xs %}A{% endfor %}"),  # shadowed by a loop variable
+    (
+        "{% for messages in xs %}{% if messages is defined %}A{% endif %}{% endfor %}",
+        "{% for messages in xs %}A{% endfor %}",
+    ),  # shadowed by a loop variable
     ("{% set tools = xs %}{% if tools is defined %}A{% endif %}", "{% set tools = xs %}A"),  # xs may be undefined
     ("{{ x + 'a' }}{{ 'b' }}", "{{ x + 'ab' }}"),  # x + 'a' raises where x is not a string
     ("{{ 'a' if c }}", "a"),
     ("{{ 1 == 1.0 }}", "{{ true }}x"),
     ("{{ m.items }}", "{{ m['items'] }}"),  # a dict's method or its item
     ("{{ m.__class__ }}", "{{ m['__class__'] }}"),
-    ("{% for m in messages %}{% generation %}{% set y = m %}{{ y }}{% endgeneration %}{% endfor %}",
-     "{% for m in messages %}{% set y = m %}{{ y }}{% endfor %}"),  # the block's set is local to its caller
+    (
+        "{% for m in messages %}{% generation %}{% set y = m %}{{ y }}{% endgeneration %}{% endfor %}",
+        "{% for m in messages %}{% set y = m %}{{ y }}{% endfor %}",
+    ),  # the block's set is local to its caller
 ]
 
 
@@ -354,8 +404,14 @@ def test_form_is_stable_across_processes() -> None:
         "print(hashlib.sha256(canonical_form(sys.stdin.read()).encode()).hexdigest())"
     )
     digests = {
-        subprocess.run([sys.executable, "-c", script], input=CHATML, capture_output=True, text=True, check=True,
-                       env={**os.environ, "PYTHONHASHSEED": seed}).stdout.strip()
+        subprocess.run(
+            [sys.executable, "-c", script],
+            input=CHATML,
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        ).stdout.strip()
         for seed in ("1", "2")
     }
     assert digests == {hashlib.sha256(canonical_form(CHATML).encode()).hexdigest()}
@@ -410,15 +466,26 @@ def _dead_branch(source: str) -> str:
 
 
 def _split_constants(source: str) -> str:
-    return re.sub(r"\{\{(-?) *'([^'\\{}]{2,})' *(-?)\}\}", lambda m: f"{{{{{m.group(1)} '{m.group(2)[:1]}' ~ '{m.group(2)[1:]}' {m.group(3)}}}}}", source)
+    return re.sub(
+        r"\{\{(-?) *'([^'\\{}]{2,})' *(-?)\}\}",
+        lambda m: f"{{{{{m.group(1)} '{m.group(2)[:1]}' ~ '{m.group(2)[1:]}' {m.group(3)}}}}}",
+        source,
+    )
 
 
 def _dotted_lookups(source: str) -> str:
     return _in_tags(source, lambda tag: re.sub(r"\['(\w+)'\]", r".\1", tag))
 
 
-REWRITES = [lambda s: AGP_DEFAULT + s, _tight_tags, _escaped_newlines, _rename_loop_variable, _dead_branch,
-            _split_constants, _dotted_lookups]
+REWRITES = [
+    lambda s: AGP_DEFAULT + s,
+    _tight_tags,
+    _escaped_newlines,
+    _rename_loop_variable,
+    _dead_branch,
+    _split_constants,
+    _dotted_lookups,
+]
 
 
 @pytest.mark.parametrize("rewrite", REWRITES, ids=lambda f: getattr(f, "__name__", "agp_default"))
@@ -463,9 +530,37 @@ def test_same_form_renders_the_same(template, rewrites, context) -> None:
 # some change it) must render alike on every context whenever their canonical forms are equal.
 
 NAMES = ["x", "y", "i", "messages", "tools", "add_generation_prompt", "bos_token"]
-atoms = st.sampled_from(["x", "y", "i", "messages", "tools", "bos_token", "'a'", "'\\n'", "1", "true", "false",
-                         "none", "loop.index", "ns.v", "x.content", "x['content']", "x.items", "x['items']",
-                         "x.upper", "x['upper']", "i.content", "p", "m(x)", "m(1)", "m()", "m(p=2)", "m"])
+atoms = st.sampled_from(
+    [
+        "x",
+        "y",
+        "i",
+        "messages",
+        "tools",
+        "bos_token",
+        "'a'",
+        "'\\n'",
+        "1",
+        "true",
+        "false",
+        "none",
+        "loop.index",
+        "ns.v",
+        "x.content",
+        "x['content']",
+        "x.items",
+        "x['items']",
+        "x.upper",
+        "x['upper']",
+        "i.content",
+        "p",
+        "m(x)",
+        "m(1)",
+        "m()",
+        "m(p=2)",
+        "m",
+    ]
+)
 
 
 def _expressions(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
@@ -488,8 +583,12 @@ def _statements(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
     return st.one_of(
         st.builds("{{% if {} %}}{}{{% else %}}{}{{% endif %}}".format, expressions, body, body),
         st.builds("{{% if {} %}}{}{{% elif {} %}}{}{{% endif %}}".format, expressions, body, expressions, body),
-        st.builds("{{% for {} in {} %}}{}{{% endfor %}}".format, st.sampled_from(["i", "x", "j"]),
-                  st.sampled_from(["messages", "[1, 2]", "x", "'ab'"]), body),
+        st.builds(
+            "{{% for {} in {} %}}{}{{% endfor %}}".format,
+            st.sampled_from(["i", "x", "j"]),
+            st.sampled_from(["messages", "[1, 2]", "x", "'ab'"]),
+            body,
+        ),
         st.builds("{{% generation %}}{}{{% endgeneration %}}".format, body),
         st.builds("{{% macro m(p) %}}{}{{% endmacro %}}".format, body),
     )
@@ -539,8 +638,12 @@ GENERATED_CONTEXTS = [
 def _generated_outcome(source: str, context: dict):
     from chatfmt.jinja.environment import compile_template
 
-    base = {"messages": [{"role": "user", "content": "hi"}], "tools": None, "documents": None,
-            "add_generation_prompt": False}
+    base = {
+        "messages": [{"role": "user", "content": "hi"}],
+        "tools": None,
+        "documents": None,
+        "add_generation_prompt": False,
+    }
     result = outcome(lambda: compile_template(source).render({**base, **context}))
     return re.sub(r" at 0x[0-9a-f]+", "", result) if isinstance(result, str) else result  # printed methods
 

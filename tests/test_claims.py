@@ -19,15 +19,21 @@ ACME_SOURCE = (
     "{% else %}{{ '<|' + m['role'] + '|>' + m['content'] + '\n' }}{% endif %}{% endfor %}"
     "{% if add_generation_prompt %}{{ '<|assistant|>' }}{% endif %}"
 )
-ACME = Format(name="acme", source="acme.jinja", other=Turn(prefix=("<|", ROLE, "|>"), end=("\n",)),
-              generation_prompt=("<|assistant|>",))
+ACME = Format(
+    name="acme",
+    source="acme.jinja",
+    other=Turn(prefix=("<|", ROLE, "|>"), end=("\n",)),
+    generation_prompt=("<|assistant|>",),
+)
 PLAIN = "{{ '<|' + m['role'] + '|>' + m['content'] + '\n' }}"
 
 
 def trapped(condition: str, trap: str = "'[trap]\n'") -> str:
     """ACME's format with one extra branch taken when `condition` holds."""
-    return ("{% for m in messages %}{% if " + condition + " %}{{ " + trap + " }}{% else %}" + PLAIN + "{% endif %}"
-            "{% endfor %}{% if add_generation_prompt %}{{ '<|assistant|>' }}{% endif %}")
+    return (
+        "{% for m in messages %}{% if " + condition + " %}{{ " + trap + " }}{% else %}" + PLAIN + "{% endif %}"
+        "{% endfor %}{% if add_generation_prompt %}{{ '<|assistant|>' }}{% endif %}"
+    )
 
 
 def test_the_issue_example_is_refused_with_the_input_and_both_outputs():
@@ -36,7 +42,9 @@ def test_the_issue_example_is_refused_with_the_input_and_both_outputs():
     difference = refused.value.difference
     assert "does not render like its Jinja source" in str(refused.value)
     assert "the format gives" in str(refused.value) and "the Jinja source gives" in str(refused.value)
-    assert difference.jinja == hf_render(ACME_SOURCE, difference.conversation, add_generation_prompt=difference.add_generation_prompt)
+    assert difference.jinja == hf_render(
+        ACME_SOURCE, difference.conversation, add_generation_prompt=difference.add_generation_prompt
+    )
     assert difference.compiled != difference.jinja
     with pytest.raises(ValueError):  # FormatMismatch is a ValueError, as the refusal always was
         chatfmt.Template.from_jinja(trapped("m['role'] == 'function'"), format=ACME)
@@ -46,7 +54,9 @@ def test_probes_come_from_the_template():
     roles, contents = probe_material(ACME_SOURCE)
     assert "function" in roles
     assert {"a" * 499, "a" * 500, "a" * 501} <= set(contents)
-    roles, contents = probe_material("{{ messages[0]['content'].split('<sep>')[0] }}{% if 'x' in messages[0]['content'] %}{% endif %}")
+    roles, contents = probe_material(
+        "{{ messages[0]['content'].split('<sep>')[0] }}{% if 'x' in messages[0]['content'] %}{% endif %}"
+    )
     assert any("<sep>" in content for content in contents) and "x" in contents
 
 
@@ -60,7 +70,9 @@ _conditions = st.one_of(
     _quoted.map(lambda c: f"{c} in m['content']"),
     _quoted.map(lambda c: f"m['content'].split({c})|length > 1"),
     st.tuples(_quoted, _quoted).map(lambda cs: f"m['role'] in [{cs[0]}, {cs[1]}]"),
-    st.tuples(st.sampled_from([">", ">=", "==", "<="]), st.integers(0, 3000)).map(lambda t: f"m['content']|length {t[0]} {t[1]}"),
+    st.tuples(st.sampled_from([">", ">=", "==", "<="]), st.integers(0, 3000)).map(
+        lambda t: f"m['content']|length {t[0]} {t[1]}"
+    ),
     st.integers(1, 3000).map(lambda n: f"m['content']|length < {n}"),
 )
 

@@ -121,7 +121,7 @@ def test_show_named_templates_labels_each(isolated_registry: Registry) -> None:
     isolated_registry.register("multi", Template({"default": "D", "tool_use": "T"}, special_tokens={"eos_token": "é"}))
     code, out, _ = run("show", "multi")
     assert code == EXIT_OK
-    assert "# special tokens: {\"eos_token\": \"é\"}" in out
+    assert '# special tokens: {"eos_token": "é"}' in out
     assert "# --- template 'default' ---\nD\n# --- template 'tool_use' ---\nT\n" in out
 
 
@@ -218,8 +218,22 @@ def echo_template(tmp_path: Path) -> str:
 
 def test_set_parses_json_values_and_keeps_other_text_as_strings(echo_template: str) -> None:
     code, out, err = run(
-        "render", echo_template, "--set", "flag=true", "--set", "n=41", "--set", "s=hello world",
-        "--set", 'obj={"a": [7]}', "--set", 'quoted="3"', "--set", "empty=", "--set", "eq=a=b",
+        "render",
+        echo_template,
+        "--set",
+        "flag=true",
+        "--set",
+        "n=41",
+        "--set",
+        "s=hello world",
+        "--set",
+        'obj={"a": [7]}',
+        "--set",
+        'quoted="3"',
+        "--set",
+        "empty=",
+        "--set",
+        "eq=a=b",
         stdin='[{"role": "user", "content": "x"}]',
     )
     assert (code, err) == (EXIT_OK, "")
@@ -260,7 +274,11 @@ def test_unknown_template_exits_2() -> None:
 @pytest.mark.parametrize("which", ["conversation", "tools"])
 def test_missing_file_exits_2(tmp_path: Path, which: str) -> None:
     missing = str(tmp_path / "missing.json")
-    argv = ["render", "chatml", missing] if which == "conversation" else ["render", "chatml", str(EXAMPLE), "--tools", missing]
+    argv = (
+        ["render", "chatml", missing]
+        if which == "conversation"
+        else ["render", "chatml", str(EXAMPLE), "--tools", missing]
+    )
     code, out, err = run(*argv)
     assert code == EXIT_USAGE and out == ""
     assert_one_line_error(err, "cannot read", missing, "No such file")
@@ -302,7 +320,10 @@ def test_invalid_json_tools_file_exits_2(tmp_path: Path) -> None:
         ([{"role": "user", "content": "a"}, {"role": 3, "content": "b"}], ["message 1", "field 'role'", "got number"]),
         ([{"role": "user", "content": 5}], ["message 0", "field 'content'", "got number"]),
         ([{"role": "user", "content": True}], ["message 0", "field 'content'", "got boolean"]),
-        ([{"role": "system", "content": "s"}, {"role": "user", "content": {"text": "x"}}], ["message 1", "field 'content'", "got object"]),
+        (
+            [{"role": "system", "content": "s"}, {"role": "user", "content": {"text": "x"}}],
+            ["message 1", "field 'content'", "got object"],
+        ),
         ([{"role": "user", "content": ["x"]}], ["message 0", "field 'content'", "content block 0"]),
         ([{"role": "user", "content": "a"}, "b"], ["message 1", "must be an object"]),
         ({"role": "user", "content": "a"}, ["must be a list"]),
@@ -344,7 +365,11 @@ def _subprocess_env() -> dict[str, str]:
 def test_python_dash_m_chatfmt_render() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "chatfmt", "render", "chatml", "examples/conversation.json"],
-        cwd=REPO, capture_output=True, env=_subprocess_env(), timeout=120, check=False,
+        cwd=REPO,
+        capture_output=True,
+        env=_subprocess_env(),
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 0, result.stderr.decode("utf-8", "replace")
     assert result.stderr == b""
@@ -354,7 +379,12 @@ def test_python_dash_m_chatfmt_render() -> None:
 def test_python_dash_m_chatfmt_error_exit_code() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "chatfmt", "render", "no-such-template", "examples/conversation.json"],
-        cwd=REPO, capture_output=True, text=True, env=_subprocess_env(), timeout=120, check=False,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env=_subprocess_env(),
+        timeout=120,
+        check=False,
     )
     assert result.returncode == EXIT_USAGE and result.stdout == ""
     assert_one_line_error(result.stderr, "'no-such-template'")
@@ -366,10 +396,15 @@ def test_installed_console_script() -> None:
         pytest.skip("the chatfmt console script is not installed")
     result = subprocess.run(
         [script, "render", "chatml", str(EXAMPLE), "--add-generation-prompt"],
-        capture_output=True, env=_subprocess_env(), timeout=120, check=False,
+        capture_output=True,
+        env=_subprocess_env(),
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 0, result.stderr.decode("utf-8", "replace")
-    assert result.stdout.decode("utf-8") == chatfmt.get_template("chatml").render(EXAMPLE_MESSAGES, add_generation_prompt=True)
+    assert result.stdout.decode("utf-8") == chatfmt.get_template("chatml").render(
+        EXAMPLE_MESSAGES, add_generation_prompt=True
+    )
 
 
 def test_chat_template_flag_picks_a_named_template(tmp_path, isolated_registry: Registry) -> None:
@@ -379,4 +414,7 @@ def test_chat_template_flag_picks_a_named_template(tmp_path, isolated_registry: 
     docs.write_text('[{"title": "t", "text": "x"}]')
     chat = '[{"role": "user", "content": "hi"}]'
     assert run("render", "test-named-cli", stdin=chat)[:2] == (0, "D")
-    assert run("render", "test-named-cli", "--chat-template", "rag", "--documents", str(docs), stdin=chat)[:2] == (0, "R 1")
+    assert run("render", "test-named-cli", "--chat-template", "rag", "--documents", str(docs), stdin=chat)[:2] == (
+        0,
+        "R 1",
+    )

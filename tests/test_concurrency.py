@@ -13,12 +13,17 @@ import chatfmt
 pytestmark = pytest.mark.usefixtures("builder")  # every test here runs on both builders
 
 NAMES = ["chatml", "llama-3", "gemma", "qwen2.5", "mistral-v3", "llama-2"]
-DATED = chatfmt.Template.from_jinja("{{ strftime_now('%Y-%m-%d') }}|{% for m in messages %}{% generation %}{{ m.content }}{% endgeneration %}{% endfor %}")
+DATED = chatfmt.Template.from_jinja(
+    "{{ strftime_now('%Y-%m-%d') }}|{% for m in messages %}{% generation %}{{ m.content }}{% endgeneration %}{% endfor %}"
+)
 
 
 def chat_for(i: int) -> list[dict[str, str]]:
-    return [{"role": "user", "content": f"question {i} é👋"}, {"role": "assistant", "content": f"answer {i}"},
-            {"role": "user", "content": "more" * (i % 7)}]
+    return [
+        {"role": "user", "content": f"question {i} é👋"},
+        {"role": "assistant", "content": f"answer {i}"},
+        {"role": "user", "content": "more" * (i % 7)},
+    ]
 
 
 def work(i: int) -> tuple:
@@ -28,8 +33,15 @@ def work(i: int) -> tuple:
     jinja = template.jinja_only()
     with chatfmt.fixed_clock(datetime(2000 + i % 30, 1, 1)):
         dated = DATED.render_spans(chat)
-    return (name, i, template.render(chat, add_generation_prompt=True), jinja.render(chat, add_generation_prompt=True),
-            template.render_spans(chat).messages, dated.text, dated.generation)
+    return (
+        name,
+        i,
+        template.render(chat, add_generation_prompt=True),
+        jinja.render(chat, add_generation_prompt=True),
+        template.render_spans(chat).messages,
+        dated.text,
+        dated.generation,
+    )
 
 
 def test_many_threads_get_the_same_results_as_one():

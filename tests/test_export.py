@@ -14,8 +14,16 @@ from test_local_sources import CHAT, write_folder
 import chatfmt
 from chatfmt.cli import main
 
-PATTERNS = {"system": "<|system|>{content}\n", "user": "<|user|>{content}\n", "assistant": "<|assistant|>{content}{eos_token}\n"}
-CONVERSATIONS = [CHAT, CHAT[1:2], [{"role": "user", "content": "  spaced  \n"}, {"role": "assistant", "content": "é 日本 👋🏽"}]]
+PATTERNS = {
+    "system": "<|system|>{content}\n",
+    "user": "<|user|>{content}\n",
+    "assistant": "<|assistant|>{content}{eos_token}\n",
+}
+CONVERSATIONS = [
+    CHAT,
+    CHAT[1:2],
+    [{"role": "user", "content": "  spaced  \n"}, {"role": "assistant", "content": "é 日本 👋🏽"}],
+]
 
 
 def base_model(folder: Path) -> Path:
@@ -29,7 +37,10 @@ def assert_transformers_renders_like(folder: Path, template: chatfmt.Template) -
     for messages in CONVERSATIONS:
         for add_generation_prompt in (False, True):
             expected = template.render(messages, add_generation_prompt=add_generation_prompt)
-            assert tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=add_generation_prompt) == expected
+            assert (
+                tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=add_generation_prompt)
+                == expected
+            )
 
 
 def test_a_base_model_becomes_a_chat_model(tmp_path):
@@ -39,7 +50,8 @@ def test_a_base_model_becomes_a_chat_model(tmp_path):
     assert template.save(folder) == folder
     config = json.loads((folder / "tokenizer_config.json").read_text())
     assert {key: value for key, value in config.items() if key not in ("bos_token", "eos_token")} == {
-        key: value for key, value in before.items() if key not in ("bos_token", "eos_token", "chat_template")}
+        key: value for key, value in before.items() if key not in ("bos_token", "eos_token", "chat_template")
+    }
     assert (folder / "chat_template.jinja").read_text(encoding="utf-8") == template.source
     assert_transformers_renders_like(folder, template)
     assert chatfmt.get_template(str(folder)).render(CHAT) == template.render(CHAT)  # and chatfmt reads it back
@@ -50,8 +62,10 @@ def test_builtins_and_named_templates_export(tmp_path):
     (folder / "chat_template.json").write_text(json.dumps({"chat_template": "STALE"}))  # the processor would prefer it
     (folder / "additional_chat_templates").mkdir()
     (folder / "additional_chat_templates" / "old.jinja").write_text("OLD")
-    named = chatfmt.Template({"default": chatfmt.get_template("zephyr").source, "tool_use": "TOOLS {{ tools|length }}"},
-                             special_tokens=chatfmt.get_template("zephyr").special_tokens)
+    named = chatfmt.Template(
+        {"default": chatfmt.get_template("zephyr").source, "tool_use": "TOOLS {{ tools|length }}"},
+        special_tokens=chatfmt.get_template("zephyr").special_tokens,
+    )
     named.save(folder)
     assert sorted(path.name for path in (folder / "additional_chat_templates").iterdir()) == ["tool_use.jinja"]
     assert not (folder / "chat_template.json").exists()
@@ -66,13 +80,20 @@ def test_builtins_and_named_templates_export(tmp_path):
 def test_chatfmt_export_command(tmp_path):
     folder = base_model(tmp_path / "cli")
     toml = tmp_path / "course.toml"
-    toml.write_text('[patterns]\nuser = "<|user|>{content}\\n"\nassistant = "<|assistant|>{content}{eos_token}\\n"\n', encoding="utf-8")
+    toml.write_text(
+        '[patterns]\nuser = "<|user|>{content}\\n"\nassistant = "<|assistant|>{content}{eos_token}\\n"\n',
+        encoding="utf-8",
+    )
     out, err = io.StringIO(), io.StringIO()
     assert main(["export", str(toml), str(folder), "--eos", "</s>"], stdout=out, stderr=err) == 0, err.getvalue()
     assert "wrote chat_template.jinja" in out.getvalue()
     template = chatfmt.get_template(str(toml), special_tokens={"eos_token": "</s>"})
     tokenizer = transformers.AutoTokenizer.from_pretrained(str(folder))
-    assert tokenizer.apply_chat_template(CHAT[1:], tokenize=False) == template.render(CHAT[1:]) == "<|user|>Hi\n<|assistant|>Yo</s>\n"
+    assert (
+        tokenizer.apply_chat_template(CHAT[1:], tokenize=False)
+        == template.render(CHAT[1:])
+        == "<|user|>Hi\n<|assistant|>Yo</s>\n"
+    )
     (folder / "tokenizer_config.json").write_text("{broken")
     assert main(["export", "chatml", str(folder)], stdout=io.StringIO(), stderr=err) == 2
     assert "is not valid JSON, so it cannot be updated" in err.getvalue()

@@ -92,10 +92,36 @@ def same_outcome(a: Outcome, b: Outcome) -> bool:
 
 ANY_CHAR = st.characters(codec=None, categories=None)  # every plane, lone surrogates included
 SPECIAL_TEXT = [
-    "", " ", "\n", "\t \n", "  padded  ", "\u3000wide\u3000", "\xa0nbsp\xa0", "\x1c\x1d\x1e\x1f", "\x85next",
-    "\u2028", "x\u200b", "\x00", "nul\x00mid", "\ud800", "lone \udfff low", "👋🏽🎉", "e\u0301", "\u0301lead",
-    "𝔘𝔫𝔦", "</think>", "reason</think>answer", "a</think>b</think> c ", "<|im_end|>", "[INST] x [/INST]",
-    "<<SYS>>\n", "{{ x }}", "\\", '"quoted"', "ÿ", "Ā",
+    "",
+    " ",
+    "\n",
+    "\t \n",
+    "  padded  ",
+    "\u3000wide\u3000",
+    "\xa0nbsp\xa0",
+    "\x1c\x1d\x1e\x1f",
+    "\x85next",
+    "\u2028",
+    "x\u200b",
+    "\x00",
+    "nul\x00mid",
+    "\ud800",
+    "lone \udfff low",
+    "👋🏽🎉",
+    "e\u0301",
+    "\u0301lead",
+    "𝔘𝔫𝔦",
+    "</think>",
+    "reason</think>answer",
+    "a</think>b</think> c ",
+    "<|im_end|>",
+    "[INST] x [/INST]",
+    "<<SYS>>\n",
+    "{{ x }}",
+    "\\",
+    '"quoted"',
+    "ÿ",
+    "Ā",
 ]
 text = st.one_of(
     st.sampled_from(SPECIAL_TEXT),
@@ -170,7 +196,9 @@ def test_generated_conversations(builder, name: str, messages: list[dict[str, st
     roles = {m["role"] for m in messages}
     if roles <= {*MAIN_ROLES, "foo"} and toks.keys() >= {"bos_token", "eos_token"}:
         # OpenChat declines unknown roles, SmolLM3 system messages with commands in them.
-        commands = messages[0]["role"] == "system" and any(t in messages[0]["content"] for t in fmt.declined_system_text)
+        commands = messages[0]["role"] == "system" and any(
+            t in messages[0]["content"] for t in fmt.declined_system_text
+        )
         if all(fmt.rule_for(role) is not DECLINE for role in roles) and not commands:
             assert got is not DECLINED, "a plain role/content conversation was declined"
 
@@ -300,9 +328,11 @@ def expected_spans(fmt: Format, messages: list[dict[str, str]], toks: dict[str, 
                 contents[0] = _printed(st_.transform, messages[0]["content"])
         if rule.generated:
             marker = _resolve(rule.end, toks)
-            if i == len(messages) - 1 and rule.last is not None and not _resolve(
-                rule.last[0 if agp else 1], toks
-            ).startswith(marker):
+            if (
+                i == len(messages) - 1
+                and rule.last is not None
+                and not _resolve(rule.last[0 if agp else 1], toks).startswith(marker)
+            ):
                 marker = ""  # the last message's tail leaves the end marker out
             ends.append((i, marker))
     return contents, ends

@@ -43,7 +43,9 @@ DECLINED = "declined"
 
 ANY_CHAR = st.characters(codec=None, categories=None)
 text = st.one_of(
-    st.sampled_from(["", " ", "\n", "\n\n", "  padded \n", "é 👋🏽", "\ud800", "{{ x }}", "[INST]", "<|im_end|>", "/think"]),
+    st.sampled_from(
+        ["", " ", "\n", "\n\n", "  padded \n", "é 👋🏽", "\ud800", "{{ x }}", "[INST]", "<|im_end|>", "/think"]
+    ),
     st.text(ANY_CHAR, max_size=20),
     st.text(st.sampled_from("ab \n\t<>/"), max_size=10),
 )
@@ -86,7 +88,11 @@ moments = st.datetimes(min_value=dt.datetime(1999, 12, 31), max_value=dt.datetim
 def reference(name: str, messages: list[dict[str, Any]], agp: bool, variables: dict[str, Any]) -> Any:
     try:
         rendered, _ = render_jinja_template(
-            conversations=[messages], chat_template=SOURCES[name], add_generation_prompt=agp, **TOKENS[name], **variables
+            conversations=[messages],
+            chat_template=SOURCES[name],
+            add_generation_prompt=agp,
+            **TOKENS[name],
+            **variables,
         )
     except Exception as exc:  # the reference's exception is an expected outcome
         return exc
@@ -119,8 +125,12 @@ def test_matches_transformers(builder, name: str, messages, agp: bool, value: ob
         # the format leaves to Jinja, a reasoning value that is not a str, SmolLM3's system commands.
         plain = all(m["role"] in ("system", "user", "assistant") for m in messages)
         commands = name == "smollm3" and messages[0]["role"] == "system" and "think" in messages[0]["content"]
-        assert not (plain and not commands and type(variables.get("enable_thinking", True)) is bool and
-                    type(variables.get("thinking", True)) is bool), "a covered call was declined"
+        assert not (
+            plain
+            and not commands
+            and type(variables.get("enable_thinking", True)) is bool
+            and type(variables.get("thinking", True)) is bool
+        ), "a covered call was declined"
     elif isinstance(expected, Exception):
         assert isinstance(got, Exception), f"gave {got!r}, reference raised {expected!r}"
         assert (type(got), str(got)) == (type(expected), str(expected))
@@ -134,12 +144,27 @@ def test_matches_transformers(builder, name: str, messages, agp: bool, value: ob
 QWEN3_CASES = [
     [{"role": "user", "content": "Q"}, {"role": "assistant", "content": "A", "reasoning_content": "R"}],
     [{"role": "user", "content": "Q"}, {"role": "assistant", "content": "<think>\nR\n</think>\n\nA"}],
-    [{"role": "user", "content": "Q"}, {"role": "assistant", "content": "A", "thinking": "T"}, {"role": "user", "content": "Q2"}],
-    [{"role": "user", "content": "Q"}, {"role": "assistant", "content": "A1", "reasoning": "R1"},
-     {"role": "user", "content": "<tool_response>x</tool_response>"}, {"role": "assistant", "content": "A2", "reasoning_content": "R2"}],
-    [{"role": "user", "content": "<tool_response>x</tool_response>"}, {"role": "assistant", "content": "A", "reasoning_content": "R"}],
-    [{"role": "system", "content": "S"}, {"role": "user", "content": "Q"},
-     {"role": "assistant", "content": "A", "reasoning_content": None, "thinking": "T"}, {"role": "assistant", "content": ""}],
+    [
+        {"role": "user", "content": "Q"},
+        {"role": "assistant", "content": "A", "thinking": "T"},
+        {"role": "user", "content": "Q2"},
+    ],
+    [
+        {"role": "user", "content": "Q"},
+        {"role": "assistant", "content": "A1", "reasoning": "R1"},
+        {"role": "user", "content": "<tool_response>x</tool_response>"},
+        {"role": "assistant", "content": "A2", "reasoning_content": "R2"},
+    ],
+    [
+        {"role": "user", "content": "<tool_response>x</tool_response>"},
+        {"role": "assistant", "content": "A", "reasoning_content": "R"},
+    ],
+    [
+        {"role": "system", "content": "S"},
+        {"role": "user", "content": "Q"},
+        {"role": "assistant", "content": "A", "reasoning_content": None, "thinking": "T"},
+        {"role": "assistant", "content": ""},
+    ],
 ]
 
 
@@ -203,16 +228,24 @@ def test_corpus_files_are_recognised_and_compiled(name: str) -> None:
     assert template.path_for(chat, add_generation_prompt=True) == "compiled"
 
 
-@pytest.mark.parametrize(("name", "variable"), [("qwen3", "enable_thinking"), ("smollm3", "enable_thinking"), ("granite-3.3", "thinking")])
+@pytest.mark.parametrize(
+    ("name", "variable"), [("qwen3", "enable_thinking"), ("smollm3", "enable_thinking"), ("granite-3.3", "thinking")]
+)
 def test_handled_variables_keep_the_compiled_path(name: str, variable: str, fixed_clocks) -> None:
     compiled = chatfmt.get_template(name)
     jinja = compiled.jinja_only()
-    chat = [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "<think>r</think>Yo"}, {"role": "user", "content": "?"}]
+    chat = [
+        {"role": "user", "content": "Hi"},
+        {"role": "assistant", "content": "<think>r</think>Yo"},
+        {"role": "user", "content": "?"},
+    ]
     for value in (True, False, "yes"):
         kwargs = {variable: value}
         expected = "compiled" if type(value) is bool else "jinja"
         assert compiled.path_for(chat, add_generation_prompt=True, **kwargs) == expected
-        assert compiled.render(chat, add_generation_prompt=True, **kwargs) == jinja.render(chat, add_generation_prompt=True, **kwargs)
+        assert compiled.render(chat, add_generation_prompt=True, **kwargs) == jinja.render(
+            chat, add_generation_prompt=True, **kwargs
+        )
         assert compiled.render_batch([chat], **kwargs) == jinja.render_batch([chat], **kwargs)
     # A variable the format does not handle still sends the call to Jinja.
     assert compiled.path_for(chat, tools=[{"type": "function", "function": {"name": "f"}}]) == "jinja"

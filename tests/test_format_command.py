@@ -16,7 +16,11 @@ import chatfmt
 from chatfmt.cli import main
 
 CONVERSATIONS = [
-    [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi 👋"}, {"role": "assistant", "content": " Hello "}],
+    [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "Hi 👋"},
+        {"role": "assistant", "content": " Hello "},
+    ],
     [{"role": "user", "content": "  é 你好  "}],
     [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}, {"role": "user", "content": "c"}],
     [{"role": "tool", "content": "42"}, {"role": "user", "content": "x", "name": "alice"}],
@@ -24,7 +28,10 @@ CONVERSATIONS = [
 
 
 def records(n: int, conversations: list[Any] = CONVERSATIONS) -> list[dict[str, Any]]:
-    return [{"id": i, "messages": conversations[i % len(conversations)], "meta": {"split": "train", "n": i}} for i in range(n)]
+    return [
+        {"id": i, "messages": conversations[i % len(conversations)], "meta": {"split": "train", "n": i}}
+        for i in range(n)
+    ]
 
 
 GEMMA_OK = CONVERSATIONS[1:3]  # Gemma refuses system messages and roles out of turn
@@ -66,7 +73,9 @@ def leftovers(folder: Path) -> list[str]:
 def test_every_record_becomes_its_prompt(tmp_path: Path, suffix: str, output: str) -> None:
     rows = records(40)
     source = write_jsonl(tmp_path / f"in{suffix}", rows)
-    code, out, err = run("llama-3", str(source), "-o", str(tmp_path / output), "--add-generation-prompt", "--block-bytes", "700")
+    code, out, err = run(
+        "llama-3", str(source), "-o", str(tmp_path / output), "--add-generation-prompt", "--block-bytes", "700"
+    )
     assert (code, err) == (0, "")
     assert "40 records in, 40 written, 0 rejected" in out
     template = chatfmt.get_template("llama-3")
@@ -81,14 +90,27 @@ def test_every_record_becomes_its_prompt(tmp_path: Path, suffix: str, output: st
 def test_keep_conversation_spans_and_columns(tmp_path: Path) -> None:
     rows = records(6)
     source = write_jsonl(tmp_path / "in.jsonl", rows)
-    code, _, err = run("chatml", str(source), "-o", str(tmp_path / "o.parquet"), "--keep-conversation", "--spans", "chars",
-                       "--column", "messages", "--output-column", "prompt")
+    code, _, err = run(
+        "chatml",
+        str(source),
+        "-o",
+        str(tmp_path / "o.parquet"),
+        "--keep-conversation",
+        "--spans",
+        "chars",
+        "--column",
+        "messages",
+        "--output-column",
+        "prompt",
+    )
     assert code == 0, err
     written = read_output(tmp_path / "o.parquet")
     template = chatfmt.get_template("chatml")
     assert list(written[0]) == ["id", "messages", "meta", "prompt", "prompt_spans"]
     for row, out in zip(rows, written):
-        assert [(s["start"], s["end"]) for s in out["prompt_spans"]] == list(template.render_spans(row["messages"]).generation)
+        assert [(s["start"], s["end"]) for s in out["prompt_spans"]] == list(
+            template.render_spans(row["messages"]).generation
+        )
 
 
 def test_parquet_input(tmp_path: Path) -> None:
@@ -103,7 +125,7 @@ def test_parquet_input(tmp_path: Path) -> None:
 
 BAD_LINES = {
     3: '{"id": "bad json", "messages": [',
-    7: '[1, 2]',
+    7: "[1, 2]",
     10: '{"id": 100, "conversation": []}',
     12: '{"id": 101, "messages": [{"role": null, "content": "x"}], "meta": {"split": "train", "n": 0}}',
     15: '{"id": 102, "messages": [{"role": "user", "content": 5}], "meta": {"split": "train", "n": 0}}',
@@ -131,8 +153,19 @@ def test_skip_writes_each_bad_record_with_its_line_and_reason(tmp_path: Path, ou
     rows = records(30, GEMMA_OK)
     source = write_jsonl(tmp_path / "in.jsonl", rows, BAD_LINES)
     target = tmp_path / output
-    code, out, err = run("gemma", str(source), "-o", str(target), "--on-error", "skip", "--json", "--block-bytes", "500",
-                         "--workers", workers)
+    code, out, err = run(
+        "gemma",
+        str(source),
+        "-o",
+        str(target),
+        "--on-error",
+        "skip",
+        "--json",
+        "--block-bytes",
+        "500",
+        "--workers",
+        workers,
+    )
     assert code == 0, err
     summary = json.loads(out)
     rejected = [json.loads(line) for line in (tmp_path / f"{output}.rejects.jsonl").read_text().splitlines()]
@@ -147,7 +180,9 @@ def test_skip_writes_each_bad_record_with_its_line_and_reason(tmp_path: Path, ou
     assert "message 0, field 'role'" in reasons[13]
     assert "message 0, field 'content'" in reasons[16]
     assert reasons[19].startswith("the template refused it: TemplateError: Conversation roles must alternate")
-    assert reasons[21].startswith("the template refused it: ValueError: Cannot apply chat template to an empty conversation")
+    assert reasons[21].startswith(
+        "the template refused it: ValueError: Cannot apply chat template to an empty conversation"
+    )
     if output.endswith(".parquet"):
         assert "does not fit the output's columns" in reasons[25]
     assert all(r["record"] == (tmp_path / "in.jsonl").read_text().splitlines()[r["line"] - 1] for r in rejected)
@@ -161,9 +196,13 @@ def test_skip_writes_each_bad_record_with_its_line_and_reason(tmp_path: Path, ou
 
 def test_a_first_batch_with_no_good_record_does_not_fix_the_columns(tmp_path: Path) -> None:
     source = write_jsonl(tmp_path / "in.jsonl", [{"id": 0, "messages": []}] * 3 + records(6))
-    code, out, err = run("chatml", str(source), "-o", str(tmp_path / "o.parquet"), "--on-error", "skip", "--block-bytes", "100", "--json")
+    code, out, err = run(
+        "chatml", str(source), "-o", str(tmp_path / "o.parquet"), "--on-error", "skip", "--block-bytes", "100", "--json"
+    )
     assert code == 0, err
-    assert json.loads(out)["rejected"] == 3 and pq.read_table(tmp_path / "o.parquet")["id"].to_pylist() == list(range(6))
+    assert json.loads(out)["rejected"] == 3 and pq.read_table(tmp_path / "o.parquet")["id"].to_pylist() == list(
+        range(6)
+    )
 
 
 def test_blank_lines_are_not_records(tmp_path: Path) -> None:
@@ -207,10 +246,16 @@ class Terminal(io.StringIO):
 def test_progress_bar_only_on_a_terminal(tmp_path: Path) -> None:
     source = write_jsonl(tmp_path / "in.jsonl", records(20))
     quiet_err = io.StringIO()
-    assert main(["format", "chatml", str(source), "-o", str(tmp_path / "a.jsonl")], stdout=io.StringIO(), stderr=quiet_err) == 0
+    assert (
+        main(["format", "chatml", str(source), "-o", str(tmp_path / "a.jsonl")], stdout=io.StringIO(), stderr=quiet_err)
+        == 0
+    )
     assert quiet_err.getvalue() == ""
     terminal = Terminal()
-    assert main(["format", "chatml", str(source), "-o", str(tmp_path / "b.jsonl")], stdout=io.StringIO(), stderr=terminal) == 0
+    assert (
+        main(["format", "chatml", str(source), "-o", str(tmp_path / "b.jsonl")], stdout=io.StringIO(), stderr=terminal)
+        == 0
+    )
     assert "in.jsonl" in terminal.getvalue() and "100%" in terminal.getvalue()
 
 
@@ -220,7 +265,9 @@ def test_a_last_line_without_newline_and_lines_longer_than_a_block(tmp_path: Pat
     rows[4]["messages"] = [{"role": "user", "content": "long " * 400}]
     source = tmp_path / "in.jsonl"
     source.write_text("\n".join(json.dumps(row) for row in rows), encoding="utf-8")  # no final newline
-    code, out, err = run("chatml", str(source), "-o", str(tmp_path / "o.jsonl"), "--block-bytes", "300", "--workers", workers)
+    code, out, err = run(
+        "chatml", str(source), "-o", str(tmp_path / "o.jsonl"), "--block-bytes", "300", "--workers", workers
+    )
     assert code == 0, err
     template = chatfmt.get_template("chatml")
     assert [r["text"] for r in read_output(tmp_path / "o.jsonl")] == [template.render(r["messages"]) for r in rows]

@@ -22,28 +22,40 @@ pytestmark = pytest.mark.usefixtures("builder")
 
 SECONDS_PER_CALL = 5.0  # far above any real render here: a call that takes longer counts as a hang
 
-scalar = st.one_of(st.none(), st.booleans(), st.integers(-3, 300), st.floats(allow_nan=False, width=32),
-                   st.text(max_size=6), awkward_text)
+scalar = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 300),
+    st.floats(allow_nan=False, width=32),
+    st.text(max_size=6),
+    awkward_text,
+)
 json_like = st.recursive(
     scalar,
-    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.sampled_from(["type", "text", "x", "role"]), inner, max_size=3)),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.sampled_from(["type", "text", "x", "role"]), inner, max_size=3)
+    ),
     max_leaves=6,
 )
 role = st.one_of(st.sampled_from(["user", "assistant", "system", "tool", "developer", "hacker"]), json_like)
-part = st.fixed_dictionaries({"type": st.one_of(st.sampled_from(["text", "image"]), json_like)},
-                             optional={"text": st.one_of(awkward_text, json_like), "image": json_like})
+part = st.fixed_dictionaries(
+    {"type": st.one_of(st.sampled_from(["text", "image"]), json_like)},
+    optional={"text": st.one_of(awkward_text, json_like), "image": json_like},
+)
 content = st.one_of(awkward_text, json_like, st.lists(st.one_of(part, json_like), max_size=3))
 message = st.one_of(
-    st.fixed_dictionaries({"role": role, "content": content},
-                          optional={"tool_calls": json_like, "reasoning_content": st.one_of(awkward_text, json_like),
-                                    "name": json_like}),
+    st.fixed_dictionaries(
+        {"role": role, "content": content},
+        optional={"tool_calls": json_like, "reasoning_content": st.one_of(awkward_text, json_like), "name": json_like},
+    ),
     st.fixed_dictionaries({}, optional={"role": role, "content": content}),
     json_like,
 )
 conversation = st.one_of(st.lists(message, max_size=4), st.lists(message, min_size=1, max_size=4), json_like)
 
 TEMPLATES = [(builtin.name, builtin.read_source(), dict(builtin.special_tokens)) for builtin in BUILTINS] + [
-    (path.stem, path.read_text(encoding="utf-8"), {"bos_token": "<s>", "eos_token": "</s>"}) for path in TEMPLATE_FILES[::5]
+    (path.stem, path.read_text(encoding="utf-8"), {"bos_token": "<s>", "eos_token": "</s>"})
+    for path in TEMPLATE_FILES[::5]
 ]
 
 
@@ -74,9 +86,13 @@ def assert_allowed(ours, theirs, chat):
 
 
 @pytest.mark.parametrize(("name", "source", "tokens"), TEMPLATES, ids=[t[0] for t in TEMPLATES])
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
 @given(chat=conversation, add_generation_prompt=st.booleans())
-def test_arbitrary_inputs_raise_only_allowed_errors_and_match_transformers(name, source, tokens, chat, add_generation_prompt):
+def test_arbitrary_inputs_raise_only_allowed_errors_and_match_transformers(
+    name, source, tokens, chat, add_generation_prompt
+):
     template = chatfmt.Template(source, special_tokens=tokens, name=name)
     with hf_fixed_clock(), chatfmt.fixed_clock(FIXED_NOW):
         ours = outcome(template.render, chat, add_generation_prompt=add_generation_prompt)

@@ -33,7 +33,9 @@ def both(repo: str, context: str, **overrides):
     results = []
     for render in (
         lambda: chatfmt.registry.Registry().get(repo).render(ctx["messages"], **kwargs),  # fetched afresh
-        lambda: transformers.AutoTokenizer.from_pretrained(repo).apply_chat_template(ctx["messages"], tokenize=False, **kwargs),
+        lambda: transformers.AutoTokenizer.from_pretrained(repo).apply_chat_template(
+            ctx["messages"], tokenize=False, **kwargs
+        ),
     ):
         try:
             results.append(render())
@@ -51,8 +53,13 @@ def assert_parity(repo: str, contexts=CONTEXTS, **overrides):
             assert ours == theirs, context
 
 
-LAYOUT_TEMPLATES = ["Qwen--Qwen2.5-7B-Instruct", "meta-llama--Llama-3.1-8B-Instruct", "google--gemma-2-2b-it",
-                    "HuggingFaceTB--SmolLM3-3B", "mistralai--Mistral-7B-Instruct-v0.3"]
+LAYOUT_TEMPLATES = [
+    "Qwen--Qwen2.5-7B-Instruct",
+    "meta-llama--Llama-3.1-8B-Instruct",
+    "google--gemma-2-2b-it",
+    "HuggingFaceTB--SmolLM3-3B",
+    "mistralai--Mistral-7B-Instruct-v0.3",
+]
 
 
 @pytest.mark.parametrize("name", LAYOUT_TEMPLATES)
@@ -76,7 +83,11 @@ def test_jinja_file_wins_over_config_with_a_warning(fake_hub):
         assert_parity("org/both", ["system_user"])
 
 
-NAMED = {"default": "D {{ messages | length }}", "tool_use": "T {{ tools | length }}", "rag": "R {{ documents | tojson }}"}
+NAMED = {
+    "default": "D {{ messages | length }}",
+    "tool_use": "T {{ tools | length }}",
+    "rag": "R {{ documents | tojson }}",
+}
 
 
 def test_named_templates_in_tokenizer_config_list(fake_hub):
@@ -89,7 +100,9 @@ def test_named_templates_in_tokenizer_config_list(fake_hub):
 
 
 def test_additional_chat_templates_directory(fake_hub):
-    files = make_tokenizer_files(NAMED["default"], template_file=True, additional_templates={"tool_use": NAMED["tool_use"]})
+    files = make_tokenizer_files(
+        NAMED["default"], template_file=True, additional_templates={"tool_use": NAMED["tool_use"]}
+    )
     fake_hub.add_repo("org/dir", files)
     assert dict(chatfmt.load_from_hub("org/dir").source) == {"default": NAMED["default"], "tool_use": NAMED["tool_use"]}
     assert_parity("org/dir", ["system_user", "tools_list"])
@@ -105,20 +118,43 @@ def test_additional_templates_without_main_file_drop_the_config_template(fake_hu
         assert_parity("org/tool-only", ["system_user", "tools_list"])  # without tools both raise: no default
 
 
-SPECIAL_SOURCE = ("{{ bos_token }}|{{ eos_token }}|{{ pad_token }}|{{ unk_token }}|{{ image_token }}|{{ boi_token }}|"
-                  "{{ bos_token is defined }}{% for m in messages %}{{ m.content }}{% endfor %}")
+SPECIAL_SOURCE = (
+    "{{ bos_token }}|{{ eos_token }}|{{ pad_token }}|{{ unk_token }}|{{ image_token }}|{{ boi_token }}|"
+    "{{ bos_token is defined }}{% for m in messages %}{{ m.content }}{% endfor %}"
+)
 
 
 @pytest.mark.parametrize(
     ("case", "config", "extra_files"),
     [
-        ("added-token-dicts", {"bos_token": {"__type": "AddedToken", "content": "<s>", "lstrip": False, "normalized": False,
-                                              "rstrip": False, "single_word": False, "special": True}}, {}),
+        (
+            "added-token-dicts",
+            {
+                "bos_token": {
+                    "__type": "AddedToken",
+                    "content": "<s>",
+                    "lstrip": False,
+                    "normalized": False,
+                    "rstrip": False,
+                    "single_word": False,
+                    "special": True,
+                }
+            },
+            {},
+        ),
         ("null-bos", {"bos_token": None}, {}),
         ("empty-eos", {"eos_token": ""}, {}),
         ("model-specific", {"image_token": "<img>", "extra_special_tokens": {"boi_token": "<boi>"}}, {}),
-        ("qwen-class-defaults", {"tokenizer_class": "Qwen2Tokenizer", "bos_token": None, "eos_token": "<|im_end|>"}, {}),
-        ("legacy-map", {}, {"special_tokens_map.json": json.dumps({"eos_token": {"content": "</s>"}, "pad_token": "<unk>"})}),
+        (
+            "qwen-class-defaults",
+            {"tokenizer_class": "Qwen2Tokenizer", "bos_token": None, "eos_token": "<|im_end|>"},
+            {},
+        ),
+        (
+            "legacy-map",
+            {},
+            {"special_tokens_map.json": json.dumps({"eos_token": {"content": "</s>"}, "pad_token": "<unk>"})},
+        ),
     ],
 )
 def test_special_tokens_match_transformers(fake_hub, case, config, extra_files):
@@ -129,13 +165,23 @@ def test_special_tokens_match_transformers(fake_hub, case, config, extra_files):
 
 
 def test_processor_templates_when_the_tokenizer_has_none(fake_hub):
-    fake_hub.add_repo("org/proc", {**make_tokenizer_files(None), "processor_config.json": json.dumps({"chat_template": "P"}),
-                                   "chat_template.json": json.dumps({"chat_template": "LEGACY"})})
+    fake_hub.add_repo(
+        "org/proc",
+        {
+            **make_tokenizer_files(None),
+            "processor_config.json": json.dumps({"chat_template": "P"}),
+            "chat_template.json": json.dumps({"chat_template": "LEGACY"}),
+        },
+    )
     assert chatfmt.load_from_hub("org/proc").source == "P"
-    fake_hub.add_repo("org/legacy", {**make_tokenizer_files(None), "chat_template.json": json.dumps({"chat_template": "LEGACY"})})
+    fake_hub.add_repo(
+        "org/legacy", {**make_tokenizer_files(None), "chat_template.json": json.dumps({"chat_template": "LEGACY"})}
+    )
     assert chatfmt.load_from_hub("org/legacy").source == "LEGACY"
     conflicting = {**make_tokenizer_files(None), "chat_template.json": json.dumps({"chat_template": "L"})}
-    fake_hub.add_repo("org/conflict", {**conflicting, "processor_config.json": "{}", "additional_chat_templates/x.jinja": "X"})
+    fake_hub.add_repo(
+        "org/conflict", {**conflicting, "processor_config.json": "{}", "additional_chat_templates/x.jinja": "X"}
+    )
     # the tokenizer has a template here (the .jinja directory), so the processor rules never run
     assert dict(chatfmt.load_from_hub("org/conflict").source) == {"x": "X"}
 
@@ -157,7 +203,9 @@ def test_provenance_and_revision_pinning(fake_hub):
 
 
 def test_a_repo_fetched_once_renders_offline(fake_hub):
-    fake_hub.add_repo("org/cached", make_tokenizer_files(load_template_source("Qwen--Qwen2.5-7B-Instruct"), template_file=True))
+    fake_hub.add_repo(
+        "org/cached", make_tokenizer_files(load_template_source("Qwen--Qwen2.5-7B-Instruct"), template_file=True)
+    )
     online = chatfmt.load_from_hub("org/cached").render(load_context("multi_turn")["messages"])
     fake_hub.stop()
     offline = chatfmt.load_from_hub("org/cached")
@@ -167,22 +215,36 @@ def test_a_repo_fetched_once_renders_offline(fake_hub):
 
 
 def test_hf_hub_offline_mode_renders_from_the_cache(fake_hub):
-    fake_hub.add_repo("org/offline", make_tokenizer_files(load_template_source("google--gemma-2-2b-it"), template_file=True))
+    fake_hub.add_repo(
+        "org/offline", make_tokenizer_files(load_template_source("google--gemma-2-2b-it"), template_file=True)
+    )
     chat = [{"role": "user", "content": "hi"}]
     expected = chatfmt.load_from_hub("org/offline").render(chat, add_generation_prompt=True)
     fake_hub.stop()
     fake_hub.clear_requests()
     # HF_HUB_OFFLINE is read when huggingface_hub is imported, so offline mode needs a process of its own.
-    script = ("import sys, chatfmt\n"
-              f"sys.stdout.write(chatfmt.get_template('org/offline').render({chat!r}, add_generation_prompt=True))\n")
-    result = subprocess.run([sys.executable, "-c", script], env={**os.environ, "HF_HUB_OFFLINE": "1"},
-                            capture_output=True, text=True, timeout=120)
+    script = (
+        "import sys, chatfmt\n"
+        f"sys.stdout.write(chatfmt.get_template('org/offline').render({chat!r}, add_generation_prompt=True))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout == expected
     assert fake_hub.requests == []
     script = "import chatfmt\nchatfmt.get_template('org/uncached')\n"
-    result = subprocess.run([sys.executable, "-c", script], env={**os.environ, "HF_HUB_OFFLINE": "1"},
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode != 0 and "HubUnreachable" in result.stderr and "chatfmt pull org/uncached" in result.stderr
 
 
@@ -240,7 +302,9 @@ def test_registered_names_win_over_hub_ids(fake_hub):
 
 
 def test_cli_pull_show_and_render_a_hub_repo(fake_hub, tmp_path):
-    fake_hub.add_repo("org/cli", make_tokenizer_files(load_template_source("teknium--OpenHermes-2.5-Mistral-7B"), template_file=True))
+    fake_hub.add_repo(
+        "org/cli", make_tokenizer_files(load_template_source("teknium--OpenHermes-2.5-Mistral-7B"), template_file=True)
+    )
     out, err = io.StringIO(), io.StringIO()
     assert main(["pull", "org/cli"], stdout=out, stderr=err) == 0
     assert "org/cli" in out.getvalue() and fake_hub.head("org/cli") in out.getvalue()
@@ -258,12 +322,21 @@ def test_cli_pull_show_and_render_a_hub_repo(fake_hub, tmp_path):
 
 
 def test_a_hub_copy_of_a_known_format_gets_the_compiled_path(fake_hub):
-    fake_hub.add_repo("org/chatml-copy", make_tokenizer_files(chatfmt.get_template("chatml").source + "\n", template_file=True,
-                                                              extra_config={"eos_token": "<|im_end|>"}))
+    fake_hub.add_repo(
+        "org/chatml-copy",
+        make_tokenizer_files(
+            chatfmt.get_template("chatml").source + "\n", template_file=True, extra_config={"eos_token": "<|im_end|>"}
+        ),
+    )
     template = chatfmt.load_from_hub("org/chatml-copy")
     chat = [{"role": "user", "content": "hi"}]
     assert template.is_compiled and template.path_for(chat) == "compiled"
     tok = transformers.AutoTokenizer.from_pretrained("org/chatml-copy")
-    assert template.render(chat, add_generation_prompt=True) == tok.apply_chat_template(chat, tokenize=False, add_generation_prompt=True)
-    fake_hub.add_repo("org/near-miss", make_tokenizer_files(chatfmt.get_template("chatml").source.replace("'<|im_end|>'", "'<|im_end|> '", 1)))
+    assert template.render(chat, add_generation_prompt=True) == tok.apply_chat_template(
+        chat, tokenize=False, add_generation_prompt=True
+    )
+    fake_hub.add_repo(
+        "org/near-miss",
+        make_tokenizer_files(chatfmt.get_template("chatml").source.replace("'<|im_end|>'", "'<|im_end|> '", 1)),
+    )
     assert not chatfmt.load_from_hub("org/near-miss").is_compiled

@@ -55,8 +55,11 @@ def lookup_against(endpoint: str, home: os.PathLike[str], repo: str = "org/model
     return json.loads(done.stdout.splitlines()[-1])
 
 
-@pytest.mark.parametrize("endpoint", [f"http://127.0.0.1:{closed_port()}", "http://chatfmt-no-such-host.invalid"],
-                         ids=["connection-refused", "unresolvable-host"])
+@pytest.mark.parametrize(
+    "endpoint",
+    [f"http://127.0.0.1:{closed_port()}", "http://chatfmt-no-such-host.invalid"],
+    ids=["connection-refused", "unresolvable-host"],
+)
 def test_an_unreachable_hub_fails_fast_naming_the_repo_and_the_way_offline(endpoint, tmp_path):
     outcome = lookup_against(endpoint, tmp_path)
     assert outcome["kind"] == "HubUnreachable"
@@ -69,7 +72,9 @@ def test_an_unreachable_hub_fails_fast_naming_the_repo_and_the_way_offline(endpo
 
 
 def test_a_cached_repo_is_served_at_once_when_the_hub_is_down(fake_hub):
-    fake_hub.add_repo("org/cached", make_tokenizer_files(load_template_source("Qwen--Qwen2.5-7B-Instruct"), template_file=True))
+    fake_hub.add_repo(
+        "org/cached", make_tokenizer_files(load_template_source("Qwen--Qwen2.5-7B-Instruct"), template_file=True)
+    )
     chat = [{"role": "user", "content": "hi"}]
     online = chatfmt.load_from_hub("org/cached").render(chat)
     fake_hub.stop()
@@ -85,10 +90,17 @@ def test_a_cached_repo_is_served_at_once_when_the_hub_is_down(fake_hub):
 
 
 def test_pull_in_offline_mode_says_to_unset_it(fake_hub):
-    script = ("import io, sys\nfrom chatfmt.cli import main\nerr = io.StringIO()\n"
-              "code = main(['pull', 'org/x'], stdout=io.StringIO(), stderr=err)\nprint(code, err.getvalue())\n")
-    done = subprocess.run([sys.executable, "-c", script], env={**os.environ, "HF_HUB_OFFLINE": "1"},
-                          capture_output=True, text=True, timeout=120)
+    script = (
+        "import io, sys\nfrom chatfmt.cli import main\nerr = io.StringIO()\n"
+        "code = main(['pull', 'org/x'], stdout=io.StringIO(), stderr=err)\nprint(code, err.getvalue())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.stdout.startswith("2 ") and "HF_HUB_OFFLINE is set" in done.stdout and "chatfmt pull" not in done.stdout
     assert fake_hub.requests == []
 

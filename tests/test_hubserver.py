@@ -67,8 +67,9 @@ def test_commit_and_tree_ids_match_git(fake_hub: FakeHub, tmp_path: Path) -> Non
 
     def git(*args: str, **env: str) -> str:
         run_env = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "HOME": str(tmp_path), **env}
-        result = subprocess.run(["git", *args], cwd=tmp_path / "repo", env=run_env, check=True,
-                                capture_output=True, text=True)
+        result = subprocess.run(
+            ["git", *args], cwd=tmp_path / "repo", env=run_env, check=True, capture_output=True, text=True
+        )
         return result.stdout.strip()
 
     for path, text in files.items():
@@ -78,9 +79,14 @@ def test_commit_and_tree_ids_match_git(fake_hub: FakeHub, tmp_path: Path) -> Non
     git("add", "-A")
     tree = git("write-tree")
     stamp = "1700000000 +0000"
-    identity = {"GIT_AUTHOR_NAME": "Fake Hub", "GIT_AUTHOR_EMAIL": "fake-hub@example.invalid",
-                "GIT_COMMITTER_NAME": "Fake Hub", "GIT_COMMITTER_EMAIL": "fake-hub@example.invalid",
-                "GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_DATE": stamp}
+    identity = {
+        "GIT_AUTHOR_NAME": "Fake Hub",
+        "GIT_AUTHOR_EMAIL": "fake-hub@example.invalid",
+        "GIT_COMMITTER_NAME": "Fake Hub",
+        "GIT_COMMITTER_EMAIL": "fake-hub@example.invalid",
+        "GIT_AUTHOR_DATE": stamp,
+        "GIT_COMMITTER_DATE": stamp,
+    }
     assert git_tree_sha1({p: t.encode() for p, t in files.items()}) == tree
     assert git("commit-tree", tree, "-m", "first", **identity) == sha
 
@@ -197,7 +203,14 @@ def test_revisions_pin_branches_tags_and_commits(fake_hub: FakeHub) -> None:
 
     assert len({v1, dev, v2, pr}) == 4
     assert [version(r) for r in (None, "main", "dev", "refs/pr/1", "v1.0", v1, v2, dev)] == [
-        "2", "2", "dev", "pr", "1", "1", "2", "dev"
+        "2",
+        "2",
+        "dev",
+        "pr",
+        "1",
+        "1",
+        "2",
+        "dev",
     ]
     assert model_info("org/model").sha == v2
     assert model_info("org/model", revision="dev").sha == dev
@@ -416,9 +429,10 @@ def test_auto_tokenizer_honours_revision(fake_hub: FakeHub) -> None:
     fake_hub.add_repo("org/chat", make_tokenizer_files(CHATML))
     fake_hub.add_repo("org/chat", make_tokenizer_files("{{ 'dev template' }}"), revision="dev")
 
-    assert AutoTokenizer.from_pretrained("org/chat", revision="dev").apply_chat_template(
-        CONVERSATION, tokenize=False
-    ) == "dev template"
+    assert (
+        AutoTokenizer.from_pretrained("org/chat", revision="dev").apply_chat_template(CONVERSATION, tokenize=False)
+        == "dev template"
+    )
 
 
 def test_auto_tokenizer_second_load_downloads_nothing(fake_hub: FakeHub) -> None:

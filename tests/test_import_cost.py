@@ -16,12 +16,36 @@ from chatfmt import _fast, routing
 from chatfmt.formats.builtin import BUILTINS
 
 # Never loaded by `import chatfmt`.
-LAZY = ["jinja2", "huggingface_hub", "transformers", "pyarrow", "importlib.metadata", "msgspec", "chatfmt._fast", "numpy"]
+LAZY = [
+    "jinja2",
+    "huggingface_hub",
+    "transformers",
+    "pyarrow",
+    "importlib.metadata",
+    "msgspec",
+    "chatfmt._fast",
+    "numpy",
+]
 # Not loaded by a first render of a built-in either: jinja2 (built-ins are verified by the test suite, not
 # by probe renders), the entry-point scan, and the standard modules that cost most of a start
 # (dataclasses brings inspect, ast, dis and tokenize; typing brings re; see chatfmt/_values.py).
-NOT_FOR_A_BUILTIN = ["jinja2", "huggingface_hub", "transformers", "pyarrow", "importlib.metadata", "msgspec", "datetime",
-                     "dataclasses", "inspect", "typing", "pathlib", "importlib.resources", "hashlib", "json", "re"]
+NOT_FOR_A_BUILTIN = [
+    "jinja2",
+    "huggingface_hub",
+    "transformers",
+    "pyarrow",
+    "importlib.metadata",
+    "msgspec",
+    "datetime",
+    "dataclasses",
+    "inspect",
+    "typing",
+    "pathlib",
+    "importlib.resources",
+    "hashlib",
+    "json",
+    "re",
+]
 
 
 def loaded_after(code: str, candidates: list[str]) -> list[str]:

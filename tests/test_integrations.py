@@ -10,7 +10,10 @@ import pytest
 import chatfmt
 
 ROWS = [
-    {"id": i, "messages": [{"role": "user", "content": f"question {i} é"}, {"role": "assistant", "content": f" answer {i} "}]}
+    {
+        "id": i,
+        "messages": [{"role": "user", "content": f"question {i} é"}, {"role": "assistant", "content": f" answer {i} "}],
+    }
     for i in range(60)
 ]
 BAD = {7: [], 9: [{"role": None, "content": "x"}]}
@@ -68,10 +71,14 @@ def ray_runtime() -> Any:
 def test_ray_prompt_renderer(ray_runtime: Any) -> None:
     from chatfmt.integrations.ray import PromptRenderer
 
-    template = chatfmt.Template.from_jinja(chatfmt.get_template("qwen2.5").source, special_tokens={"eos_token": "<|im_end|>"})
+    template = chatfmt.Template.from_jinja(
+        chatfmt.get_template("qwen2.5").source, special_tokens={"eos_token": "<|im_end|>"}
+    )
     dataset = ray_runtime.data.from_arrow(pa.Table.from_pylist(rows_with_bad()))
     renderer = PromptRenderer(template, on_error="null", add_generation_prompt=True)
-    out = sorted(dataset.map_batches(renderer, batch_format="pyarrow", batch_size=16).take_all(), key=lambda row: row["id"])
+    out = sorted(
+        dataset.map_batches(renderer, batch_format="pyarrow", batch_size=16).take_all(), key=lambda row: row["id"]
+    )
     assert len(out) == len(ROWS)
     for row in out:
         if row["id"] in BAD:

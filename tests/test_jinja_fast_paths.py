@@ -61,8 +61,16 @@ SNIPPETS = {
 }
 
 value = st.recursive(
-    st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.floats(allow_nan=False), st.sampled_from(["", "a", "xa b", "index", "type"])),
-    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.sampled_from(["type", "a", "text", "0"]), inner, max_size=3)),
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-3, 3),
+        st.floats(allow_nan=False),
+        st.sampled_from(["", "a", "xa b", "index", "type"]),
+    ),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.sampled_from(["type", "a", "text", "0"]), inner, max_size=3)
+    ),
     max_leaves=6,
 )
 message = st.fixed_dictionaries(
@@ -98,7 +106,9 @@ def test_a_variable_named_messages_fails_as_in_transformers() -> None:
 
     chat = [{"role": "user", "content": "x"}]
     template = chatfmt.Template.from_jinja("{{ messages }}", special_tokens={"bos_token": "<s>", "messages": "X"})
-    theirs = outcome(lambda: render_jinja_template([chat], chat_template="{{ messages }}", bos_token="<s>", messages="X"))
+    theirs = outcome(
+        lambda: render_jinja_template([chat], chat_template="{{ messages }}", bos_token="<s>", messages="X")
+    )
     ours = outcome(lambda: template.render(chat))
     assert isinstance(theirs, TypeError)
     assert (type(ours), str(ours)) == (type(theirs), str(theirs))

@@ -16,7 +16,10 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "chatfmt"
 
 LAYERS = [
-    ("base", ["_flags", "_values", "errors", "tokens", "spans", "clock", "batch_errors", "cli_common", "tokenizer_folder"]),
+    (
+        "base",
+        ["_flags", "_values", "errors", "tokens", "spans", "clock", "batch_errors", "cli_common", "tokenizer_folder"],
+    ),
     ("formats", ["formats"]),
     ("builders", ["_fast"]),
     ("jinja", ["jinja"]),

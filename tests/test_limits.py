@@ -52,7 +52,9 @@ def test_oversized_output_is_refused_before_it_is_built(source):
 
 
 def test_loop_iterations_are_counted_across_nested_loops():
-    source = "{% for a in messages %}{% for b in [0] * 600 %}{% for c in [0] * 600 %}{% endfor %}{% endfor %}{% endfor %}"
+    source = (
+        "{% for a in messages %}{% for b in [0] * 600 %}{% for c in [0] * 600 %}{% endfor %}{% endfor %}{% endfor %}"
+    )
     generous = chatfmt.Template.from_jinja(source, limits=Limits(max_loop_iterations=400_000))
     assert generous.render(CHAT) == ""  # 1 + 600 + 360 000 iterations
     tight = chatfmt.Template.from_jinja(source, limits=Limits(max_loop_iterations=300_000))

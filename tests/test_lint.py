@@ -1,4 +1,4 @@
-"""The code passes the linter configured in pyproject.toml ([tool.ruff])."""
+"""The code passes the linter and the formatter configured in pyproject.toml ([tool.ruff])."""
 
 from __future__ import annotations
 
@@ -16,4 +16,9 @@ def _ruff(*args: str) -> subprocess.CompletedProcess[str]:
 
 def test_ruff_lint() -> None:
     result = _ruff("check", "--output-format", "concise")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ruff_format() -> None:
+    result = _ruff("format", "--check")
     assert result.returncode == 0, result.stdout + result.stderr

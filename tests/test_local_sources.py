@@ -21,10 +21,16 @@ from chatfmt.cli import main
 from chatfmt.registry.hub import HubTemplateWarning
 from chatfmt.registry.local import MissingSpecialTokenWarning
 
-CHAT = [{"role": "system", "content": "Be kind."}, {"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Yo"}]
+CHAT = [
+    {"role": "system", "content": "Be kind."},
+    {"role": "user", "content": "Hi"},
+    {"role": "assistant", "content": "Yo"},
+]
 SOURCE = "{{ bos_token }}{% for m in messages %}[{{ m['role'] }}] {{ m['content'] }}{{ eos_token }}\n{% endfor %}"
-SPECIAL_SOURCE = ("{{ bos_token }}|{{ eos_token }}|{{ pad_token }}|{{ unk_token }}|{{ image_token }}|"
-                  "{% for m in messages %}{{ m.content }}{% endfor %}")
+SPECIAL_SOURCE = (
+    "{{ bos_token }}|{{ eos_token }}|{{ pad_token }}|{{ unk_token }}|{{ image_token }}|"
+    "{% for m in messages %}{{ m.content }}{% endfor %}"
+)
 
 
 def write_folder(folder: Path, files: dict[str, bytes]) -> Path:
@@ -48,10 +54,23 @@ def transformers_render(folder: Path, messages, **kwargs):
     [
         ("config", make_tokenizer_files(SOURCE)),
         ("jinja-file", make_tokenizer_files(SOURCE, template_file=True)),
-        ("named", make_tokenizer_files(SOURCE, template_file=True, additional_templates={"tool_use": "T{{ messages|length }}"})),
-        ("special-tokens", make_tokenizer_files(SPECIAL_SOURCE, extra_config={"image_token": "<img>", "pad_token": None})),
-        ("legacy-map", {**make_tokenizer_files(SPECIAL_SOURCE),
-                        "special_tokens_map.json": json.dumps({"pad_token": {"content": "<pad>"}}).encode()}),
+        (
+            "named",
+            make_tokenizer_files(
+                SOURCE, template_file=True, additional_templates={"tool_use": "T{{ messages|length }}"}
+            ),
+        ),
+        (
+            "special-tokens",
+            make_tokenizer_files(SPECIAL_SOURCE, extra_config={"image_token": "<img>", "pad_token": None}),
+        ),
+        (
+            "legacy-map",
+            {
+                **make_tokenizer_files(SPECIAL_SOURCE),
+                "special_tokens_map.json": json.dumps({"pad_token": {"content": "<pad>"}}).encode(),
+            },
+        ),
     ],
 )
 def test_a_local_folder_renders_as_transformers_loads_it(tmp_path, layout, files):
@@ -65,7 +84,9 @@ def test_a_local_folder_renders_as_transformers_loads_it(tmp_path, layout, files
 
 def test_a_folder_without_a_template_or_with_two_follows_transformers(tmp_path):
     base = write_folder(tmp_path / "base", make_tokenizer_files(None))
-    with pytest.raises(chatfmt.TemplateNotFound, match=r"folder .*base.* has no chat template: none of chat_template.jinja"):
+    with pytest.raises(
+        chatfmt.TemplateNotFound, match=r"folder .*base.* has no chat template: none of chat_template.jinja"
+    ):
         chatfmt.get_template(str(base))
     both = write_folder(tmp_path / "both", {**make_tokenizer_files("CONFIG"), "chat_template.jinja": b"FILE"})
     with pytest.warns(HubTemplateWarning, match="differs"):
@@ -102,7 +123,9 @@ def test_a_gguf_file_gives_its_template_and_tokens(tmp_path):
 
 
 def test_a_gguf_file_with_named_templates_and_no_bos(tmp_path):
-    path = write_gguf(tmp_path / "named.gguf", [{"name": "default", "template": "D"}, {"name": "tool_use", "template": "T"}], bos=None)
+    path = write_gguf(
+        tmp_path / "named.gguf", [{"name": "default", "template": "D"}, {"name": "tool_use", "template": "T"}], bos=None
+    )
     template = chatfmt.get_template(str(path))
     assert dict(template.source) == {"default": "D", "tool_use": "T"}
     assert template.render(CHAT) == "D" and template.render(CHAT, tools=[]) == "T"
@@ -134,8 +157,16 @@ def test_a_jinja_file_takes_special_tokens_and_says_when_one_is_missing(tmp_path
     assert out.getvalue() == "<s>[user] Hi</s>\n" and err.getvalue() == ""
     with warnings.catch_warnings():
         warnings.simplefilter("always", MissingSpecialTokenWarning)  # the command line's own reporting
-        assert main(["render", str(path), "--bos", "<s>"], stdin=io.StringIO(json.dumps(CHAT[1:2])), stdout=out, stderr=err) == 0
-    assert err.getvalue().startswith("chatfmt: warning: the chat template") and "reads eos_token, which was not given" in err.getvalue()
+        assert (
+            main(
+                ["render", str(path), "--bos", "<s>"], stdin=io.StringIO(json.dumps(CHAT[1:2])), stdout=out, stderr=err
+            )
+            == 0
+        )
+    assert (
+        err.getvalue().startswith("chatfmt: warning: the chat template")
+        and "reads eos_token, which was not given" in err.getvalue()
+    )
     assert err.getvalue().count("\n") == 1
 
 

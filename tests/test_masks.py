@@ -61,7 +61,9 @@ def test_span_ending_on_the_first_token_marks_only_that_token():
 
 def test_assistant_content_spans_and_refusal_when_unknown():
     tok = bpe_free_tokenizer()
-    rendered = chatfmt.get_template("chatml").render_spans([{"role": "user", "content": "hello"}, {"role": "assistant", "content": "hi friend"}])
+    rendered = chatfmt.get_template("chatml").render_spans(
+        [{"role": "user", "content": "hello"}, {"role": "assistant", "content": "hi friend"}]
+    )
     out = tokenize_with_mask(rendered, tok, spans="assistant")
     marked = [rendered.text[s:e] for (s, e), m in zip(out.offsets, out.assistant_mask) if m]
     assert marked == ["hi", "friend"]

@@ -37,50 +37,98 @@ def assert_identical(actual: Any, expected: Any, path: str = "$") -> None:
 
 # (JSON text, message_index, field, words the message must contain)
 REJECTED = [
-    pytest.param('{"role": "user", "content": "hi"}', None, None, ["must be a list", "got object"], id="object-not-list"),
+    pytest.param(
+        '{"role": "user", "content": "hi"}', None, None, ["must be a list", "got object"], id="object-not-list"
+    ),
     pytest.param('"hello"', None, None, ["must be a list", "got string"], id="string-not-list"),
     pytest.param("42", None, None, ["must be a list", "got number"], id="number-not-list"),
     pytest.param("null", None, None, ["must be a list", "got null"], id="null-not-list"),
     pytest.param('{"messages": {"role": "user"}}', None, None, ["must be a list", "got object"], id="wrapped-object"),
     pytest.param('{"messages": null}', None, None, ["must be a list", "got null"], id="wrapped-null"),
     pytest.param("[1]", 0, None, ["must be an object", "got number"], id="message-number"),
-    pytest.param('[{"role": "user", "content": "a"}, "b"]', 1, None, ["must be an object", "got string"], id="message-string"),
-    pytest.param('[{"role": "user", "content": "a"}, null]', 1, None, ["must be an object", "got null"], id="message-null"),
+    pytest.param(
+        '[{"role": "user", "content": "a"}, "b"]', 1, None, ["must be an object", "got string"], id="message-string"
+    ),
+    pytest.param(
+        '[{"role": "user", "content": "a"}, null]', 1, None, ["must be an object", "got null"], id="message-null"
+    ),
     pytest.param('[[{"role": "user"}]]', 0, None, ["must be an object", "got array"], id="message-array"),
     pytest.param('[{"content": "hi"}]', 0, "role", ["no 'role'"], id="no-role"),
     pytest.param(
         '[{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}, {"content": "c"}]',
-        2, "role", ["no 'role'"], id="no-role-third",
+        2,
+        "role",
+        ["no 'role'"],
+        id="no-role-third",
     ),
-    pytest.param('[{"role": 1, "content": "hi"}]', 0, "role", ["'role' must be a string", "got number"], id="role-number"),
-    pytest.param('[{"role": null, "content": "hi"}]', 0, "role", ["'role' must be a string", "got null"], id="role-null"),
+    pytest.param(
+        '[{"role": 1, "content": "hi"}]', 0, "role", ["'role' must be a string", "got number"], id="role-number"
+    ),
+    pytest.param(
+        '[{"role": null, "content": "hi"}]', 0, "role", ["'role' must be a string", "got null"], id="role-null"
+    ),
     pytest.param('[{"role": true}]', 0, "role", ["'role' must be a string", "got boolean"], id="role-bool"),
     pytest.param('[{"role": ["user"]}]', 0, "role", ["'role' must be a string", "got array"], id="role-array"),
-    pytest.param('[{"role": {"name": "user"}}]', 0, "role", ["'role' must be a string", "got object"], id="role-object"),
-    pytest.param('[{"role": "user", "content": 3}]', 0, "content", ["'content' must be", "got number"], id="content-int"),
-    pytest.param('[{"role": "user", "content": 2.5}]', 0, "content", ["'content' must be", "got number"], id="content-float"),
-    pytest.param('[{"role": "user", "content": true}]', 0, "content", ["'content' must be", "got boolean"], id="content-true"),
-    pytest.param('[{"role": "user", "content": false}]', 0, "content", ["'content' must be", "got boolean"], id="content-false"),
+    pytest.param(
+        '[{"role": {"name": "user"}}]', 0, "role", ["'role' must be a string", "got object"], id="role-object"
+    ),
+    pytest.param(
+        '[{"role": "user", "content": 3}]', 0, "content", ["'content' must be", "got number"], id="content-int"
+    ),
+    pytest.param(
+        '[{"role": "user", "content": 2.5}]', 0, "content", ["'content' must be", "got number"], id="content-float"
+    ),
+    pytest.param(
+        '[{"role": "user", "content": true}]', 0, "content", ["'content' must be", "got boolean"], id="content-true"
+    ),
+    pytest.param(
+        '[{"role": "user", "content": false}]', 0, "content", ["'content' must be", "got boolean"], id="content-false"
+    ),
     pytest.param(
         '[{"role": "user", "content": "a"}, {"role": "user", "content": {"type": "text", "text": "b"}}]',
-        1, "content", ["'content' must be", "got object"], id="content-object",
+        1,
+        "content",
+        ["'content' must be", "got object"],
+        id="content-object",
     ),
     pytest.param(
         '[{"role": "user", "content": [{"type": "text", "text": "a"}, "b"]}]',
-        0, "content", ["content block 1", "must be an object", "got string"], id="block-string",
+        0,
+        "content",
+        ["content block 1", "must be an object", "got string"],
+        id="block-string",
     ),
     pytest.param(
         '[{"role": "system", "content": "s"}, {"role": "user", "content": [null]}]',
-        1, "content", ["content block 0", "got null"], id="block-null",
+        1,
+        "content",
+        ["content block 0", "got null"],
+        id="block-null",
     ),
     pytest.param(
         '[{"role": "user", "content": [[{"type": "text"}]]}]',
-        0, "content", ["content block 0", "got array"], id="block-array",
+        0,
+        "content",
+        ["content block 0", "got array"],
+        id="block-array",
     ),
-    pytest.param('[{"role": "user", "content": [7]}]', 0, "content", ["content block 0", "got number"], id="block-number"),
+    pytest.param(
+        '[{"role": "user", "content": [7]}]', 0, "content", ["content block 0", "got number"], id="block-number"
+    ),
 ]
 
-INVALID_JSON = ["", "   ", "[", "[{]", "[1,]", "{'role': 'user'}", '[{"role": "user"}] trailing', "NaN", "[True]", b"\xff\xfe[]"]
+INVALID_JSON = [
+    "",
+    "   ",
+    "[",
+    "[{]",
+    "[1,]",
+    "{'role': 'user'}",
+    '[{"role": "user"}] trailing',
+    "NaN",
+    "[True]",
+    b"\xff\xfe[]",
+]
 
 
 def _check_error(error: InvalidConversation, index: int | None, field: str | None, words: list[str]) -> None:
@@ -109,7 +157,9 @@ def test_decode_rejects(text: str, index: int | None, field: str | None, words: 
 
 
 @pytest.mark.parametrize(("text", "index", "field", "words"), REJECTED)
-def test_validate_rejects_the_same_python_objects(text: str, index: int | None, field: str | None, words: list[str]) -> None:
+def test_validate_rejects_the_same_python_objects(
+    text: str, index: int | None, field: str | None, words: list[str]
+) -> None:
     value = json.loads(text)
     if isinstance(value, dict) and "messages" in value:
         value = value["messages"]  # the wrapper is a decode_conversation feature
@@ -132,7 +182,10 @@ def test_rejection_messages_read_clearly() -> None:
     assert info.value.reason == "the message has no 'role'"
     with pytest.raises(InvalidConversation) as info:
         decode_conversation('[{"role": "user", "content": 5}]')
-    assert str(info.value) == "message 0, field 'content': 'content' must be a string, a list of content blocks, or null; got number"
+    assert (
+        str(info.value)
+        == "message 0, field 'content': 'content' must be a string, a list of content blocks, or null; got number"
+    )
 
 
 def test_python_tuples_and_other_sequences_are_not_conversations() -> None:
@@ -150,9 +203,19 @@ VALID = [
     pytest.param([{"content": "reversed key order", "role": "user"}], id="key-order"),
     pytest.param([{"role": "user"}], id="no-content"),
     pytest.param([{"role": "assistant", "content": None}], id="null-content"),
-    pytest.param([{"role": "", "content": ""}, {"role": "developer", "content": "日本語 \u0000 \U0001f600"}], id="odd-strings"),
     pytest.param(
-        [{"role": "user", "content": "x", "name": "bob", "zeta": {"z": 1, "a": [1, 2.5, None, True, -0.0]}, "alpha": []}],
+        [{"role": "", "content": ""}, {"role": "developer", "content": "日本語 \u0000 \U0001f600"}], id="odd-strings"
+    ),
+    pytest.param(
+        [
+            {
+                "role": "user",
+                "content": "x",
+                "name": "bob",
+                "zeta": {"z": 1, "a": [1, 2.5, None, True, -0.0]},
+                "alpha": [],
+            }
+        ],
         id="extra-keys",
     ),
     pytest.param(
@@ -162,8 +225,12 @@ VALID = [
                 "role": "assistant",
                 "content": None,
                 "tool_calls": [
-                    {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": {"city": "Paris", "days": 3}}},
-                    {"type": "function", "function": {"arguments": "{\"x\": 1}", "name": "raw"}},
+                    {
+                        "id": "call_1",
+                        "type": "function",
+                        "function": {"name": "get_weather", "arguments": {"city": "Paris", "days": 3}},
+                    },
+                    {"type": "function", "function": {"arguments": '{"x": 1}', "name": "raw"}},
                 ],
             },
             {"role": "tool", "tool_call_id": "call_1", "name": "get_weather", "content": "sunny"},
@@ -184,7 +251,9 @@ VALID = [
         id="list-content",
     ),
     pytest.param([{"role": "user", "content": []}], id="empty-list-content"),
-    pytest.param([{"role": "user", "content": "a", "role_extra": 1, "content_extra": {"role": 5}}], id="lookalike-keys"),
+    pytest.param(
+        [{"role": "user", "content": "a", "role_extra": 1, "content_extra": {"role": 5}}], id="lookalike-keys"
+    ),
 ]
 
 
@@ -202,7 +271,9 @@ def test_decode_gives_back_what_was_encoded(conversation: list) -> None:
     text = json.dumps(conversation)
     assert_identical(decode_conversation(text), conversation)
     assert_identical(decode_conversation(text.encode("utf-8")), conversation)
-    assert_identical(decode_conversation(json.dumps(conversation, ensure_ascii=False, indent=2).encode("utf-8")), conversation)
+    assert_identical(
+        decode_conversation(json.dumps(conversation, ensure_ascii=False, indent=2).encode("utf-8")), conversation
+    )
 
 
 @pytest.mark.parametrize("conversation", VALID)
@@ -221,7 +292,9 @@ def test_decode_matches_the_standard_library() -> None:
 
 # --- property: decoding and rendering a conversation don't depend on the JSON round trip ---------------
 
-json_scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20)
+json_scalars = (
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20)
+)
 json_values = st.recursive(
     json_scalars,
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
@@ -237,7 +310,10 @@ tool_calls = st.lists(
         {
             "type": st.just("function"),
             "function": st.fixed_dictionaries(
-                {"name": st.text(min_size=1, max_size=10), "arguments": st.dictionaries(st.text(max_size=6), json_values, max_size=3)}
+                {
+                    "name": st.text(min_size=1, max_size=10),
+                    "arguments": st.dictionaries(st.text(max_size=6), json_values, max_size=3),
+                }
             ),
         }
     ),
@@ -251,7 +327,9 @@ _ABSENT = object()
 
 @st.composite
 def messages(draw: st.DrawFn) -> dict[str, Any]:
-    items: dict[str, Any] = {"role": draw(st.sampled_from(["system", "user", "assistant", "tool"]) | st.text(max_size=10))}
+    items: dict[str, Any] = {
+        "role": draw(st.sampled_from(["system", "user", "assistant", "tool"]) | st.text(max_size=10))
+    }
     content = draw(st.one_of(st.text(max_size=40), st.text(max_size=40), st.none(), content_blocks, st.just(_ABSENT)))
     if content is not _ABSENT:
         items["content"] = content
@@ -280,7 +358,9 @@ def test_json_round_trip_preserves_conversation_and_render(conversation: list) -
     assert validate_conversation(conversation) is conversation
     decoded = decode_conversation(json.dumps(conversation))
     assert_identical(decoded, conversation)
-    assert_identical(decode_conversation(json.dumps({"messages": conversation}, ensure_ascii=False).encode()), conversation)
+    assert_identical(
+        decode_conversation(json.dumps({"messages": conversation}, ensure_ascii=False).encode()), conversation
+    )
     before = copy.deepcopy(conversation)
     for name in RENDERERS:
         template = chatfmt.get_template(name)
@@ -289,7 +369,13 @@ def test_json_round_trip_preserves_conversation_and_render(conversation: list) -
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.fixed_dictionaries({"role": st.sampled_from(["user", "assistant"]), "content": st.text(max_size=30)}), min_size=1, max_size=4))
+@given(
+    st.lists(
+        st.fixed_dictionaries({"role": st.sampled_from(["user", "assistant"]), "content": st.text(max_size=30)}),
+        min_size=1,
+        max_size=4,
+    )
+)
 def test_round_trip_of_plain_chats_renders_successfully(conversation: list) -> None:
     """The same property where every render succeeds, so the comparison is of real prompt text."""
     decoded = decode_conversation(json.dumps(conversation))

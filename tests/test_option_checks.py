@@ -41,16 +41,30 @@ def documented(city: str) -> str:
 
 
 junk = st.one_of(
-    st.none(), st.integers(-2, 2), st.text(max_size=3), st.booleans(), st.floats(allow_nan=False, width=16),
-    st.just({"x": 1}), st.just(["x"]), st.just(("a",)),
+    st.none(),
+    st.integers(-2, 2),
+    st.text(max_size=3),
+    st.booleans(),
+    st.floats(allow_nan=False, width=16),
+    st.just({"x": 1}),
+    st.just(["x"]),
+    st.just(("a",)),
 )
 tool_values = st.one_of(
-    st.none(), st.just([]), junk,
-    st.lists(st.one_of(junk, st.just({"type": "function", "function": {"name": "f"}}), st.just(documented),
-                       st.just(no_docstring)), max_size=3),
+    st.none(),
+    st.just([]),
+    junk,
+    st.lists(
+        st.one_of(
+            junk, st.just({"type": "function", "function": {"name": "f"}}), st.just(documented), st.just(no_docstring)
+        ),
+        max_size=3,
+    ),
 )
 document_values = st.one_of(
-    st.none(), st.just([]), junk,
+    st.none(),
+    st.just([]),
+    junk,
     st.lists(st.one_of(junk, st.just({"title": "T", "text": "body"}), st.just({})), max_size=3),
 )
 conversations = st.one_of(
@@ -120,8 +134,12 @@ def test_the_bug_report():
     )
     template = chatfmt.Template.from_jinja(source, format=FORMATS["chatml"])
     assert template.is_compiled and template.path_for(CHAT) == "compiled"
-    for opts, error in [({"tools": ["not a schema"]}, ValueError), ({"tools": 5}, TypeError),
-                        ({"documents": ["x"]}, TypeError), ({"documents": 5}, TypeError)]:
+    for opts, error in [
+        ({"tools": ["not a schema"]}, ValueError),
+        ({"tools": 5}, TypeError),
+        ({"documents": ["x"]}, TypeError),
+        ({"documents": 5}, TypeError),
+    ]:
         assert isinstance(hf_render(source, CHAT, **opts), error)
         with pytest.raises(error):
             template.render(CHAT, **opts)

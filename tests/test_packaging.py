@@ -30,8 +30,9 @@ def _setup_without_sources(tmp_path: Path, **env: str) -> subprocess.CompletedPr
     (tmp_path / "src" / "chatfmt").mkdir(parents=True)
     shutil.copy(ROOT / "src" / "chatfmt" / "_flags.py", tmp_path / "src" / "chatfmt" / "_flags.py")
     clean = {k: v for k, v in os.environ.items() if not k.startswith("CHATFMT_")}
-    return subprocess.run([sys.executable, "setup.py", "--name"], cwd=tmp_path, env={**clean, **env},
-                          capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "setup.py", "--name"], cwd=tmp_path, env={**clean, **env}, capture_output=True, text=True
+    )
 
 
 def test_a_required_extension_fails_the_build_when_its_source_is_missing(tmp_path):

@@ -39,8 +39,35 @@ COURSE_TEMPLATE = """
 TOKENS = {"bos_token": "<s>", "eos_token": "</s>"}
 
 # Literal text of a pattern: markup, whitespace, quotes, backslashes, braces, Jinja syntax, non-ASCII.
-_literal = st.lists(st.sampled_from(["<|", "|>", "[INST]", " ", "\n", "\t", "'", '"', "\\", "{", "}", "{{", "{%", "#}",
-                                    "é", "日", "👋🏽", "\r", "a", "Z", "\u2028", "\x00"]), max_size=6).map("".join)
+_literal = st.lists(
+    st.sampled_from(
+        [
+            "<|",
+            "|>",
+            "[INST]",
+            " ",
+            "\n",
+            "\t",
+            "'",
+            '"',
+            "\\",
+            "{",
+            "}",
+            "{{",
+            "{%",
+            "#}",
+            "é",
+            "日",
+            "👋🏽",
+            "\r",
+            "a",
+            "Z",
+            "\u2028",
+            "\x00",
+        ]
+    ),
+    max_size=6,
+).map("".join)
 
 
 def _escaped(text: str) -> str:
@@ -82,7 +109,9 @@ def pattern_formats(draw) -> dict:
 
 
 message_roles = st.sampled_from(["system", "user", "assistant", "tool", "developer", "", "user", "assistant"])
-conversations = st.lists(st.fixed_dictionaries({"role": message_roles, "content": awkward_text}), min_size=1, max_size=6)
+conversations = st.lists(
+    st.fixed_dictionaries({"role": message_roles, "content": awkward_text}), min_size=1, max_size=6
+)
 
 
 def outcome(render):
@@ -98,8 +127,12 @@ def hf_outcome(source, messages, tokens, add_generation_prompt):
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(spec=pattern_formats(), messages=conversations, add_generation_prompt=st.booleans(),
-       tokens=st.sampled_from([TOKENS, {}, {"bos_token": "B"}]))
+@given(
+    spec=pattern_formats(),
+    messages=conversations,
+    add_generation_prompt=st.booleans(),
+    tokens=st.sampled_from([TOKENS, {}, {"bos_token": "B"}]),
+)
 def test_generated_jinja_rendered_by_transformers_equals_the_builder(spec, messages, add_generation_prompt, tokens):
     spec = dict(spec)
     fmt = format_from_patterns(spec.pop("patterns"), **spec)
@@ -132,9 +165,16 @@ def _minijinja_render(source: str, messages, add_generation_prompt: bool) -> str
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(spec=pattern_formats(), messages=st.lists(st.fixed_dictionaries(
-    {"role": st.sampled_from(["system", "user", "assistant"]), "content": st.text("ab \n'\\{}<|>", max_size=8)}),
-    min_size=1, max_size=5))
+@given(
+    spec=pattern_formats(),
+    messages=st.lists(
+        st.fixed_dictionaries(
+            {"role": st.sampled_from(["system", "user", "assistant"]), "content": st.text("ab \n'\\{}<|>", max_size=8)}
+        ),
+        min_size=1,
+        max_size=5,
+    ),
+)
 def test_generated_jinja_renders_the_same_in_minijinja(spec, messages):
     assume(not re.search("[\ud800-\udfff]", spec.get("default_system") or ""))  # Rust strings cannot hold them
     spec = dict(spec)
@@ -158,8 +198,15 @@ def test_the_course_example_works_as_written():
 
 def test_the_issue_entry_point_with_tokens_and_options():
     template = chatfmt.Template.from_patterns(
-        {"system": "<|system|>{content}\n", "user": "<|user|>{content}\n", "assistant": "<|assistant|>{content}{eos_token}\n"},
-        generation_prompt="<|assistant|>", special_tokens=TOKENS, start="{bos_token}", trim=True,
+        {
+            "system": "<|system|>{content}\n",
+            "user": "<|user|>{content}\n",
+            "assistant": "<|assistant|>{content}{eos_token}\n",
+        },
+        generation_prompt="<|assistant|>",
+        special_tokens=TOKENS,
+        start="{bos_token}",
+        trim=True,
         default_system="Be brief.",
     )
     messages = [{"role": "user", "content": "  Hi  "}, {"role": "assistant", "content": "Hello"}]
@@ -172,8 +219,14 @@ def test_the_issue_entry_point_with_tokens_and_options():
 
 def test_system_policies():
     fold = chatfmt.Template.from_patterns(
-        {"system": "<<SYS>>\n{content}\n<</SYS>>\n\n", "user": "[INST] {content} [/INST]", "assistant": " {content}</s>"},
-        system="fold", generation_prompt="")
+        {
+            "system": "<<SYS>>\n{content}\n<</SYS>>\n\n",
+            "user": "[INST] {content} [/INST]",
+            "assistant": " {content}</s>",
+        },
+        system="fold",
+        generation_prompt="",
+    )
     chat = [{"role": "system", "content": "S"}, {"role": "user", "content": "U"}]
     assert fold.render(chat) == "[INST] <<SYS>>\nS\n<</SYS>>\n\nU [/INST]"
     assert fold.format.system is SystemPolicy.FOLD
@@ -204,7 +257,9 @@ def test_toml_file(tmp_path):
     path.write_text(
         'generation_prompt = "<|assistant|>"\ntrim = true\nstart = "{bos_token}"\n'
         '[patterns]\nuser = "<|user|>{content}\\n"\nassistant = "<|assistant|>{content}{eos_token}\\n"\n"*" = "<|{role}|>{content}\\n"\n'
-        '[special_tokens]\nbos_token = "<s>"\neos_token = "</s>"\n', encoding="utf-8")
+        '[special_tokens]\nbos_token = "<s>"\neos_token = "</s>"\n',
+        encoding="utf-8",
+    )
     template = chatfmt.Template.from_toml(path)
     assert template.name == "my-chat" and dict(template.special_tokens) == TOKENS
     messages = [{"role": "tool", "content": " 42 "}, {"role": "assistant", "content": "ok"}]
@@ -217,13 +272,22 @@ def test_toml_file(tmp_path):
 
 
 def test_template_from_a_format_alone_generates_its_source():
-    fmt = Format(name="mini", source="", roles={"user": Turn(prefix=("U: ",), end=("\n",))},
-                 other=Turn(prefix=(ROLE, ": "), end=(Token("eos_token"),)), generation_prompt=("A: ",))
+    fmt = Format(
+        name="mini",
+        source="",
+        roles={"user": Turn(prefix=("U: ",), end=("\n",))},
+        other=Turn(prefix=(ROLE, ": "), end=(Token("eos_token"),)),
+        generation_prompt=("A: ",),
+    )
     template = chatfmt.Template(format=fmt, special_tokens=TOKENS)
     assert template.source == format_jinja(fmt) and template.is_compiled
     lone = chatfmt.Template.from_patterns({"user": "\ud800{content}"})
     assert "\\ud800" in lone.source and lone.source.encode("utf-8")  # saved as UTF-8, rendered as the surrogate
-    assert lone.render([{"role": "user", "content": "x"}]) == lone.jinja_only().render([{"role": "user", "content": "x"}]) == "\ud800x"
+    assert (
+        lone.render([{"role": "user", "content": "x"}])
+        == lone.jinja_only().render([{"role": "user", "content": "x"}])
+        == "\ud800x"
+    )
     messages = [{"role": "user", "content": "hi"}, {"role": "bot", "content": "yo"}]
     assert template.render(messages, add_generation_prompt=True) == "U: hi\nbot: yo</s>A: "
     assert template.jinja_only().render(messages, add_generation_prompt=True) == "U: hi\nbot: yo</s>A: "

@@ -108,7 +108,9 @@ def test_compiled_chatml_beats_jinja_path(label: str, chatml: chatfmt.Template, 
 
 
 @pytest.mark.parametrize("label", list(DATASETS))
-def test_pure_python_twin_beats_jinja_path(label: str, chatml: chatfmt.Template, chatml_jinja: chatfmt.Template) -> None:
+def test_pure_python_twin_beats_jinja_path(
+    label: str, chatml: chatfmt.Template, chatml_jinja: chatfmt.Template
+) -> None:
     """The fallback stays worth having even where the extension is built (where Template does not use it)."""
     conversations = DATASETS[label]
     twin = _fast.PyRenderer(FORMATS["chatml"], chatml.special_tokens)

@@ -37,8 +37,16 @@ REPO = TESTS.parent
 DIST_NAME = "chatfmt-test-plugin"
 DIST_VERSION = "1.2.3"
 PLUGIN_MODULE = "chatfmt_test_plugin"
-PLUGIN_NAMES = {"test-source", "Test_Tokens", "test-factory", "test-broken-import", "test-wrong-type", "chatml", "test-course",
-                "test-format"}
+PLUGIN_NAMES = {
+    "test-source",
+    "Test_Tokens",
+    "test-factory",
+    "test-broken-import",
+    "test-wrong-type",
+    "chatml",
+    "test-course",
+    "test-format",
+}
 BROKEN = {
     "test-broken-import": ("RuntimeError", "exploded on purpose"),
     "test-wrong-type": ("TypeError", "int"),
@@ -308,7 +316,10 @@ def test_register_refuses_to_clobber_without_clobber_true(registry: Registry) ->
 
     registry.register("chatml", "NEW {{ messages | length }}", clobber=True)
     assert registry.get("chatml").render(HI) == "NEW 1"
-    assert next(e for e in registry.entries(load_plugins=False) if e.name == "chatml" and e.kind != "plugin").kind == "registered"
+    assert (
+        next(e for e in registry.entries(load_plugins=False) if e.name == "chatml" and e.kind != "plugin").kind
+        == "registered"
+    )
 
 
 def test_register_rejects_non_templates(registry: Registry) -> None:
@@ -347,14 +358,14 @@ def test_module_level_register_template(plugin_site: Path, clean_env) -> None:
         ("tEsT_tOkEnS", "Test_Tokens"),
     ],
 )
-def test_names_are_case_insensitive_and_underscores_are_dashes(registry: Registry, spelling: str, canonical: str) -> None:
+def test_names_are_case_insensitive_and_underscores_are_dashes(
+    registry: Registry, spelling: str, canonical: str
+) -> None:
     assert registry.get(spelling) is registry.get(canonical)
     assert registry.get(spelling).name == canonical
 
 
-@pytest.mark.parametrize(
-    ("alias", "name"), [(alias, b.name) for b in BUILTINS for alias in b.aliases]
-)
+@pytest.mark.parametrize(("alias", "name"), [(alias, b.name) for b in BUILTINS for alias in b.aliases])
 def test_aliases_resolve_to_their_builtin(registry: Registry, alias: str, name: str) -> None:
     template = registry.get(alias)
     assert template is registry.get(name)
@@ -372,7 +383,9 @@ def test_jinja_file_path_resolves(registry: Registry, tmp_path: Path) -> None:
     assert template.render(HI) == "<user>hi"  # Jinja drops one final newline, as transformers does
 
 
-def test_relative_path_reaches_a_file_shadowed_by_a_builtin_name(registry: Registry, tmp_path: Path, monkeypatch) -> None:
+def test_relative_path_reaches_a_file_shadowed_by_a_builtin_name(
+    registry: Registry, tmp_path: Path, monkeypatch
+) -> None:
     (tmp_path / "chatml").write_text("FILE", encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     assert registry.get("chatml").origin.kind == "builtin"
@@ -386,7 +399,8 @@ def test_missing_jinja_file_is_not_found(registry: Registry, tmp_path: Path) -> 
 
 
 @pytest.mark.parametrize(
-    ("typo", "suggestion"), [("chatmll", "chatml"), ("lama-3", "llama-3"), ("test-sourse", "test-source"), ("Zephir", "zephyr")]
+    ("typo", "suggestion"),
+    [("chatmll", "chatml"), ("lama-3", "llama-3"), ("test-sourse", "test-source"), ("Zephir", "zephyr")],
 )
 def test_unknown_name_raises_with_did_you_mean(registry: Registry, typo: str, suggestion: str) -> None:
     with pytest.raises(TemplateNotFound, match="Did you mean") as info:
@@ -418,7 +432,9 @@ def test_builtin_template_is_shipped_byte_identical_to_the_corpus(builtin) -> No
 
 
 def test_no_stray_template_files_are_shipped() -> None:
-    shipped = {p.name for p in resources.files("chatfmt.formats").joinpath("templates").iterdir() if p.name.endswith(".jinja")}
+    shipped = {
+        p.name for p in resources.files("chatfmt.formats").joinpath("templates").iterdir() if p.name.endswith(".jinja")
+    }
     assert shipped == {f"{b.name}.jinja" for b in BUILTINS}
 
 
@@ -445,7 +461,13 @@ def test_wheel_ships_every_builtin_template(tmp_path: Path) -> None:
     shutil.copytree(REPO / "src", source / "src", ignore=shutil.ignore_patterns("*.egg-info", "__pycache__", "build"))
     wheels = tmp_path / "wheels"
     result = _pip(
-        "wheel", "--no-deps", "--no-build-isolation", "--no-index", "--wheel-dir", str(wheels), str(source),
+        "wheel",
+        "--no-deps",
+        "--no-build-isolation",
+        "--no-index",
+        "--wheel-dir",
+        str(wheels),
+        str(source),
         CHATFMT_NO_EXTENSIONS="1",  # only the data files matter here; skip compiling the extension
     )
     assert result.returncode == 0, f"{result.stdout}\n{result.stderr}"
@@ -455,7 +477,10 @@ def test_wheel_ships_every_builtin_template(tmp_path: Path) -> None:
         for builtin in BUILTINS:
             member = f"chatfmt/formats/templates/{builtin.name}.jinja"
             assert member in names, f"{member} missing from {wheel.name}"
-            assert archive.read(member) == resources.files("chatfmt.formats").joinpath("templates", f"{builtin.name}.jinja").read_bytes()
+            assert (
+                archive.read(member)
+                == resources.files("chatfmt.formats").joinpath("templates", f"{builtin.name}.jinja").read_bytes()
+            )
         assert "chatfmt/py.typed" in names
 
 

@@ -27,7 +27,11 @@ FAILED = "failed"
 
 SAMPLES = [
     [{"role": "user", "content": "Hi"}],
-    [{"role": "system", "content": " Be brief. "}, {"role": "user", "content": "Hi\n"}, {"role": "assistant", "content": "Hello!"}],
+    [
+        {"role": "system", "content": " Be brief. "},
+        {"role": "user", "content": "Hi\n"},
+        {"role": "assistant", "content": "Hello!"},
+    ],
     [{"role": "user", "content": "  é 你好 👋🏽  "}, {"role": "assistant", "content": "<think>hmm</think> ok"}],
     [{"role": "user", "content": ""}, {"role": "assistant", "content": ""}, {"role": "user", "content": "again"}],
     [{"role": "system", "content": "sys"}],
@@ -36,7 +40,10 @@ SAMPLES = [
     [{"role": "user", "content": "a"}, {"role": "user", "content": "b"}],  # templates that check alternation raise
     [{"role": "assistant", "content": "first"}],
     [{"role": "system", "content": "s"}, {"role": "system", "content": "t"}, {"role": "user", "content": "u"}],
-    [{"role": "user", "content": "\u2003\u3000 wide spaces \x85"}, {"role": "assistant", "content": "a</think>b</think>c"}],
+    [
+        {"role": "user", "content": "\u2003\u3000 wide spaces \x85"},
+        {"role": "assistant", "content": "a</think>b</think>c"},
+    ],
 ]
 
 
@@ -116,13 +123,21 @@ ODD_ROWS: list[Any] = [
     [{"role": None, "content": "x"}],  # a null role
     [{"role": "user", "content": None}],  # a null content renders as transformers renders None
     [{"role": "user", "content": "ok", "name": "alice"}],
-    [{"role": "user", "content": "ok", "tool_calls": [{"type": "function", "function": {"name": "f", "arguments": "{}"}}]}],
+    [
+        {
+            "role": "user",
+            "content": "ok",
+            "tool_calls": [{"type": "function", "function": {"name": "f", "arguments": "{}"}}],
+        }
+    ],
     [{"role": "assistant", "content": "x", "tool_calls": None}],
     [{"role": "ünknown", "content": "zz"}, {"role": "", "content": ""}],
 ]
 
 
-@pytest.mark.parametrize("name", ["chatml", "llama-3", "qwen2.5", "gemma", "mistral-v3", "deepseek-v3", "llama-2", "hermes-2-pro"])
+@pytest.mark.parametrize(
+    "name", ["chatml", "llama-3", "qwen2.5", "gemma", "mistral-v3", "deepseek-v3", "llama-2", "hermes-2-pro"]
+)
 def test_odd_rows(name: str, path: str) -> None:
     template = chatfmt.get_template(name)
     rows = ODD_ROWS + SAMPLES
@@ -136,7 +151,10 @@ def test_odd_rows(name: str, path: str) -> None:
 
 def test_non_string_contents_render_per_row(path: str) -> None:
     template = chatfmt.get_template("qwen2.5")
-    blocks = [[{"role": "user", "content": [{"type": "text", "text": "Hi"}]}], [{"role": "user", "content": [{"type": "text", "text": "b"}]}]]
+    blocks = [
+        [{"role": "user", "content": [{"type": "text", "text": "Hi"}]}],
+        [{"role": "user", "content": [{"type": "text", "text": "b"}]}],
+    ]
     numbers = [[{"role": "user", "content": 7}], [{"role": "user", "content": None}]]
     for rows in (blocks, numbers):
         assert via_arrow(template, pa.array(rows), path) == expected(template, rows)
@@ -151,16 +169,26 @@ def as_list_view(rows: list[Any]) -> Any:
         offsets.append(end)
     sizes = [len(row or []) for row in rows]
     mask = pa.array([row is None for row in rows])
-    return pa.ListViewArray.from_arrays(pa.array(offsets, pa.int32()), pa.array(sizes, pa.int32()), pa.array(values), mask=mask)
+    return pa.ListViewArray.from_arrays(
+        pa.array(offsets, pa.int32()), pa.array(sizes, pa.int32()), pa.array(values), mask=mask
+    )
 
 
 LAYOUTS = {
     "list<struct<string>>": lambda rows: pa.array(rows),
-    "large_list": lambda rows: pa.array(rows, type=pa.large_list(pa.struct([("role", pa.string()), ("content", pa.string())]))),
-    "large_string": lambda rows: pa.array(rows, type=pa.list_(pa.struct([("role", pa.large_string()), ("content", pa.large_string())]))),
-    "string_view": lambda rows: pa.array(rows, type=pa.list_(pa.struct([("role", pa.string_view()), ("content", pa.string_view())]))),
+    "large_list": lambda rows: pa.array(
+        rows, type=pa.large_list(pa.struct([("role", pa.string()), ("content", pa.string())]))
+    ),
+    "large_string": lambda rows: pa.array(
+        rows, type=pa.list_(pa.struct([("role", pa.large_string()), ("content", pa.large_string())]))
+    ),
+    "string_view": lambda rows: pa.array(
+        rows, type=pa.list_(pa.struct([("role", pa.string_view()), ("content", pa.string_view())]))
+    ),
     "list_view": lambda rows: as_list_view(rows),
-    "dictionary roles": lambda rows: pa.array(rows, type=pa.list_(pa.struct([("role", pa.dictionary(pa.int32(), pa.string())), ("content", pa.string())]))),
+    "dictionary roles": lambda rows: pa.array(
+        rows, type=pa.list_(pa.struct([("role", pa.dictionary(pa.int32(), pa.string())), ("content", pa.string())]))
+    ),
     "content first": lambda rows: pa.array(
         [None if r is None else [{"content": m["content"], "role": m["role"]} for m in r] for r in rows]
     ),

@@ -70,12 +70,16 @@ def test_validate_passes_what_the_template_handles():
     with pytest.raises(InvalidConversation, match="text block") as refused:
         qwen_vl.render([{"role": "user", "content": [{"type": "text", "text": {"x": 1}}]}], validate=True)
     assert refused.value.field == "content"
-    command_a = chatfmt.Template.from_jinja("{% for m in messages %}{% if m.role|lower == 'user' %}{{ m.content }}{% endif %}{% endfor %}")
+    command_a = chatfmt.Template.from_jinja(
+        "{% for m in messages %}{% if m.role|lower == 'user' %}{{ m.content }}{% endif %}{% endfor %}"
+    )
     assert command_a.render([{"role": "User", "content": MARK}], validate=True) == MARK  # compared without case
     with pytest.raises(InvalidConversation, match="role 'hacker'"):
         command_a.render([{"role": "hacker", "content": MARK}], validate=True)
-    calls = [{"role": "user", "content": "x"},
-             {"role": "assistant", "tool_calls": [{"type": "function", "function": {"name": "f", "arguments": {}}}]}]
+    calls = [
+        {"role": "user", "content": "x"},
+        {"role": "assistant", "tool_calls": [{"type": "function", "function": {"name": "f", "arguments": {}}}]},
+    ]
     assert chatfmt.get_template("qwen2.5").render(calls, validate=True) == chatfmt.get_template("qwen2.5").render(calls)
 
 
@@ -135,7 +139,9 @@ def test_oversized_input_raises_chatfmt_errors():
     with pytest.raises(InputTooLarge) as large:
         decode_conversation('[{"role": "user", "content": "' + "x" * 100 + '"}]', max_chars=50)
     assert isinstance(large.value, InvalidConversation) and isinstance(large.value, MemoryError)
-    assert decode_conversation('[{"role": "user", "content": "x"}]', max_chars=None) == [{"role": "user", "content": "x"}]
+    assert decode_conversation('[{"role": "user", "content": "x"}]', max_chars=None) == [
+        {"role": "user", "content": "x"}
+    ]
 
 
 def test_the_cli_answers_deep_input_with_one_line(tmp_path):
@@ -143,8 +149,11 @@ def test_the_cli_answers_deep_input_with_one_line(tmp_path):
     chat, tools = tmp_path / "chat.json", tmp_path / "tools.json"
     chat.write_text(deep)
     tools.write_text(deep)
-    for argv in (["render", "chatml", str(chat)], ["render", "chatml", "-", "--tools", str(tools)],
-                 ["render", "chatml", "-", "--set", f"x={deep}"]):
+    for argv in (
+        ["render", "chatml", str(chat)],
+        ["render", "chatml", "-", "--tools", str(tools)],
+        ["render", "chatml", "-", "--set", f"x={deep}"],
+    ):
         err = io.StringIO()
         code = main(argv, stdin=io.StringIO('[{"role": "user", "content": "x"}]'), stdout=io.StringIO(), stderr=err)
         assert code == EXIT_USAGE and err.getvalue().count("\n") == 1 and "too deeply" in err.getvalue(), argv
@@ -154,7 +163,11 @@ def test_the_cli_answers_deep_input_with_one_line(tmp_path):
 def test_validate_in_batches_and_arrow_columns_names_the_row():
     pyarrow = pytest.importorskip("pyarrow")
     template = chatfmt.get_template("mistral-v3")
-    rows = [[{"role": "user", "content": "ok"}], [{"role": "hacker", "content": MARK}], [{"role": "user", "content": "fine"}]]
+    rows = [
+        [{"role": "user", "content": "ok"}],
+        [{"role": "hacker", "content": MARK}],
+        [{"role": "user", "content": "fine"}],
+    ]
     good = [template.render(rows[0]), None, template.render(rows[2])]
     with pytest.raises(InvalidConversation) as refused:
         template.render_batch(rows, validate=True)

@@ -33,13 +33,23 @@ def same(ours_call, theirs):
     return ours
 
 
-NAMED = {"default": "D:{{ messages[0].content }}", "tool_use": "T:{{ tools | length }}", "rag": "R:{{ documents | tojson }}"}
+NAMED = {
+    "default": "D:{{ messages[0].content }}",
+    "tool_use": "T:{{ tools | length }}",
+    "rag": "R:{{ documents | tojson }}",
+}
 
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{}, {"tools": []}, {"tools": [{"type": "function"}]}, {"chat_template": "rag", "documents": [{"title": "t", "text": "x"}]},
-     {"chat_template": "L:{{ messages | length }}"}, {"chat_template": "default", "tools": []}],
+    [
+        {},
+        {"tools": []},
+        {"tools": [{"type": "function"}]},
+        {"chat_template": "rag", "documents": [{"title": "t", "text": "x"}]},
+        {"chat_template": "L:{{ messages | length }}"},
+        {"chat_template": "default", "tools": []},
+    ],
 )
 def test_named_template_selection_matches_transformers(kwargs):
     template = chatfmt.Template.from_jinja(NAMED)
@@ -52,7 +62,10 @@ def test_no_default_template_raises_like_transformers():
 
 
 def test_single_template_renders_a_name_literally():
-    same(lambda: chatfmt.Template.from_jinja("X").render(CHAT, chat_template="default"), hf_render("X", CHAT, chat_template="default"))
+    same(
+        lambda: chatfmt.Template.from_jinja("X").render(CHAT, chat_template="default"),
+        hf_render("X", CHAT, chat_template="default"),
+    )
 
 
 def test_user_kwargs_override_special_tokens_and_missing_tokens_are_undefined():
@@ -96,8 +109,12 @@ def test_continue_final_message(name, field):
 
 
 def test_continue_final_message_with_generation_prompt_is_refused():
-    same(lambda: chatfmt.Template.from_jinja(CHATML).render(CHAT, continue_final_message=True, add_generation_prompt=True),
-         hf_render(CHATML, CHAT, continue_final_message=True, add_generation_prompt=True))
+    same(
+        lambda: chatfmt.Template.from_jinja(CHATML).render(
+            CHAT, continue_final_message=True, add_generation_prompt=True
+        ),
+        hf_render(CHATML, CHAT, continue_final_message=True, add_generation_prompt=True),
+    )
 
 
 class Color(str, enum.Enum):
@@ -118,8 +135,19 @@ class Model:
 def test_inputs_are_rebuilt_from_plain_data_without_touching_the_caller():
     source = "{% for m in messages %}{{ m | tojson }}|{{ m.content }}\n{% endfor %}{{ extra }}"
     chat = [
-        {"role": "user", "content": Color.RED, "n": np.int64(3), "b": np.bool_(False), "f": np.float32(0.5), "none": None},
-        {"role": "assistant", "content": [{"type": "image", "image": object()}, {"type": "text", "text": "t"}], "p": Point(1, 2.5)},
+        {
+            "role": "user",
+            "content": Color.RED,
+            "n": np.int64(3),
+            "b": np.bool_(False),
+            "f": np.float32(0.5),
+            "none": None,
+        },
+        {
+            "role": "assistant",
+            "content": [{"type": "image", "image": object()}, {"type": "text", "text": "t"}],
+            "p": Point(1, 2.5),
+        },
         {"role": "user", "content": "x", "reasoning": "why", "m": Model()},
     ]
     snapshot = repr(chat)
@@ -142,12 +170,18 @@ def test_python_function_tools_are_converted_like_transformers():
         return city
 
     source = "{{ tools | tojson }}"
-    same(lambda: chatfmt.Template.from_jinja(source).render(CHAT, tools=[get_weather]), hf_render(source, CHAT, tools=[get_weather]))
+    same(
+        lambda: chatfmt.Template.from_jinja(source).render(CHAT, tools=[get_weather]),
+        hf_render(source, CHAT, tools=[get_weather]),
+    )
     same(lambda: chatfmt.Template.from_jinja(source).render(CHAT, tools=[42]), hf_render(source, CHAT, tools=[42]))
 
 
 def test_documents_must_be_dicts():
-    same(lambda: chatfmt.Template.from_jinja("x").render(CHAT, documents=["text"]), hf_render("x", CHAT, documents=["text"]))
+    same(
+        lambda: chatfmt.Template.from_jinja("x").render(CHAT, documents=["text"]),
+        hf_render("x", CHAT, documents=["text"]),
+    )
 
 
 @pytest.mark.parametrize(
@@ -187,6 +221,7 @@ def test_strftime_now_reads_the_fixed_clock():
 
 # ---- spans ----
 
+
 def jinja_only(name: str) -> chatfmt.Template:
     builtin = chatfmt.get_template(name)
     return builtin.jinja_only()
@@ -212,8 +247,12 @@ def test_message_spans_for_trimming_templates_cover_the_trimmed_text():
 def test_compiled_spans_agree_with_the_jinja_path(name):
     compiled, jinja = chatfmt.get_template(name), jinja_only(name)
     assert compiled.is_compiled and not jinja.is_compiled
-    chat = [{"role": "system", "content": "Be brief. "}, {"role": "user", "content": " Hi\n"},
-            {"role": "assistant", "content": "Hello"}, {"role": "user", "content": "Bye"}]
+    chat = [
+        {"role": "system", "content": "Be brief. "},
+        {"role": "user", "content": " Hi\n"},
+        {"role": "assistant", "content": "Hello"},
+        {"role": "user", "content": "Bye"},
+    ]
     try:
         ours = compiled.render_spans(chat)
     except Exception as exc:
@@ -253,13 +292,21 @@ def test_spans_are_refused_rather_than_wrong():
 
 
 GENERATION_CASES = {
-    "direct": ("{% for m in messages %}<{{ m.role }}>{% if m.role == 'assistant' %}{% generation %}{{ m.content }}!{% endgeneration %}"
-               "{% else %}{{ m.content }}{% endif %}{% endfor %}", [(19, 26)]),
+    "direct": (
+        "{% for m in messages %}<{{ m.role }}>{% if m.role == 'assistant' %}{% generation %}{{ m.content }}!{% endgeneration %}"
+        "{% else %}{{ m.content }}{% endif %}{% endfor %}",
+        [(19, 26)],
+    ),
     # transformers reports (0, 3) here: the block's output is captured and printed later.
-    "captured": ("{% for m in messages %}{% set x %}{% generation %}{{ m.content }}{% endgeneration %}{% endset %}[{{ x }}]{% endfor %}",
-                 [(1, 3), (5, 11)]),
-    "macro": ("{% macro turn(m) %}<{{ m.role }}>{% generation %}{{ m.content }}{% endgeneration %}{% endmacro %}"
-              "{% for m in messages %}{{ turn(m) }}{% endfor %}", [(6, 8), (19, 25)]),
+    "captured": (
+        "{% for m in messages %}{% set x %}{% generation %}{{ m.content }}{% endgeneration %}{% endset %}[{{ x }}]{% endfor %}",
+        [(1, 3), (5, 11)],
+    ),
+    "macro": (
+        "{% macro turn(m) %}<{{ m.role }}>{% generation %}{{ m.content }}{% endgeneration %}{% endmacro %}"
+        "{% for m in messages %}{{ turn(m) }}{% endfor %}",
+        [(6, 8), (19, 25)],
+    ),
 }
 
 
@@ -297,6 +344,7 @@ def test_span_rendering_is_thread_safe():
 
 # ---- routing between the compiled builder and Jinja ----
 
+
 def test_calls_the_format_does_not_cover_go_to_jinja_with_the_same_result():
     qwen = chatfmt.get_template("qwen2.5")
     chat = [{"role": "user", "content": "Hi"}]
@@ -311,10 +359,16 @@ def test_calls_the_format_does_not_cover_go_to_jinja_with_the_same_result():
     ]
     for kwargs, path in cases:
         assert qwen.path_for(chat, **kwargs) == path, kwargs
-        same(lambda kwargs=kwargs: qwen.render(chat, **kwargs), hf_render(qwen.source, chat, dict(qwen.special_tokens), **kwargs))
+        same(
+            lambda kwargs=kwargs: qwen.render(chat, **kwargs),
+            hf_render(qwen.source, chat, dict(qwen.special_tokens), **kwargs),
+        )
     llama = chatfmt.get_template("llama-3")
     assert llama.path_for(chat, bos_token="<B>") == "jinja"  # a special token the template prints, overridden
-    same(lambda: llama.render(chat, bos_token="<B>"), hf_render(llama.source, chat, dict(llama.special_tokens), bos_token="<B>"))
+    same(
+        lambda: llama.render(chat, bos_token="<B>"),
+        hf_render(llama.source, chat, dict(llama.special_tokens), bos_token="<B>"),
+    )
     parts = [{"role": "user", "content": [{"type": "text", "text": "Hi"}]}]
     assert qwen.path_for(parts) == "jinja"
     same(lambda: qwen.render(parts), hf_render(qwen.source, parts, dict(qwen.special_tokens)))
@@ -324,7 +378,11 @@ def test_batches_mix_compiled_and_jinja_conversations_in_order():
     template = chatfmt.get_template("gemma")
     good = [{"role": "user", "content": "Hi"}]
     parts = [{"role": "user", "content": [{"type": "text", "text": "Hi"}]}]
-    assert template.render_batch([good, parts, good]) == [template.render(good), template.render(parts), template.render(good)]
+    assert template.render_batch([good, parts, good]) == [
+        template.render(good),
+        template.render(parts),
+        template.render(good),
+    ]
     bad = [{"role": "user", "content": "a"}, {"role": "user", "content": "b"}]  # gemma raises on non-alternating roles
     hf = make_tokenizer(template.source, dict(template.special_tokens))
     with pytest.raises(jinja2.TemplateError) as ours:
@@ -339,8 +397,10 @@ def test_a_plugin_can_pair_its_jinja_with_a_format():
 
     # Same output as the reference ChatML template, different text: recognition by fingerprint cannot
     # know, the author says so, and the probes confirm it.
-    variant = ("{%- for message in messages -%}{{ '<|im_start|>' ~ message['role'] ~ '\n' ~ message['content'] ~ '<|im_end|>\n' }}"
-               "{%- endfor -%}{%- if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif -%}")
+    variant = (
+        "{%- for message in messages -%}{{ '<|im_start|>' ~ message['role'] ~ '\n' ~ message['content'] ~ '<|im_end|>\n' }}"
+        "{%- endfor -%}{%- if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif -%}"
+    )
     assert not chatfmt.Template.from_jinja(variant).is_compiled
     template = chatfmt.Template(variant, format=FORMATS["chatml"])
     assert template.is_compiled
@@ -353,16 +413,22 @@ def test_a_plugin_can_pair_its_jinja_with_a_format():
 def test_special_tokens_accept_what_tokenizers_hold():
     from tokenizers import AddedToken
 
-    template = chatfmt.Template.from_jinja("{{ bos_token }}|{{ eos_token }}|{{ pad_token is defined }}",
-                                           special_tokens={"bos_token": AddedToken("<s>", special=True),
-                                                           "eos_token": {"content": "</s>", "lstrip": False},
-                                                           "pad_token": None})
+    template = chatfmt.Template.from_jinja(
+        "{{ bos_token }}|{{ eos_token }}|{{ pad_token is defined }}",
+        special_tokens={
+            "bos_token": AddedToken("<s>", special=True),
+            "eos_token": {"content": "</s>", "lstrip": False},
+            "pad_token": None,
+        },
+    )
     assert template.render(CHAT) == "<s>|</s>|False"
     assert dict(template.special_tokens) == {"bos_token": "<s>", "eos_token": "</s>"}
 
 
 def test_apply_chat_template_takes_tokenize_false_and_refuses_true():
-    assert chatfmt.apply_chat_template(CHAT, chat_template=CHATML, tokenize=False) == chatfmt.apply_chat_template(CHAT, chat_template=CHATML)
+    assert chatfmt.apply_chat_template(CHAT, chat_template=CHATML, tokenize=False) == chatfmt.apply_chat_template(
+        CHAT, chat_template=CHATML
+    )
     with pytest.raises(ValueError, match="returns text"):
         chatfmt.apply_chat_template(CHAT, chat_template=CHATML, tokenize=True)
 
@@ -377,6 +443,7 @@ def test_a_message_that_is_not_a_mapping_raises_what_transformers_raises_too():
 
 
 # ---- copies and formats ----
+
 
 def test_replace_keeps_what_does_not_change():
     chatml = chatfmt.get_template("chatml")
@@ -397,8 +464,9 @@ def test_a_callers_format_survives_apply_chat_template():
     template = chatfmt.Template(variant, format=FORMATS["chatml"])
     retokened = template.replace(special_tokens={"eos_token": "<E>"})
     assert retokened.format is FORMATS["chatml"] and retokened.is_compiled
-    assert chatfmt.apply_chat_template(CHAT, chat_template=template, special_tokens={"bos_token": "<B>"}) == \
-        hf_render(variant, CHAT, {"bos_token": "<B>"})
+    assert chatfmt.apply_chat_template(CHAT, chat_template=template, special_tokens={"bos_token": "<B>"}) == hf_render(
+        variant, CHAT, {"bos_token": "<B>"}
+    )
 
 
 def test_jinja_only_renders_every_call_with_jinja():

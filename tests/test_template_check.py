@@ -60,7 +60,11 @@ def test_a_known_source_with_other_tokens_says_why_it_is_not_compiled():
     builtin = next(b for b in BUILTINS if b.name == "llama-2")
     template = chatfmt.Template(builtin.read_source(), special_tokens={"eos_token": "</s>"}, name="mine")
     compiled = check_template(template)["templates"][""]["compiled"]
-    assert compiled["path"] == "jinja" and "'llama-2'" in compiled["reason"] and "probe renders differ" in compiled["reason"]
+    assert (
+        compiled["path"] == "jinja"
+        and "'llama-2'" in compiled["reason"]
+        and "probe renders differ" in compiled["reason"]
+    )
 
 
 PORTABILITY = {
@@ -98,8 +102,14 @@ def test_budget_risks_and_the_human_report(tmp_path):
         "{% for j in messages %}{% for k in messages %}{{ k.content }}{% endfor %}{% endfor %}{% endfor %}"
     )
     risks = report_of(str(path))["templates"][""]["budget_risks"]
-    for expected in ("macro 'm' calls itself", "range() of a computed length", "ns.s grows inside a loop",
-                     "string repetition", "'indent' by a computed width", "loops nested 3 deep"):
+    for expected in (
+        "macro 'm' calls itself",
+        "range() of a computed length",
+        "ns.s grows inside a loop",
+        "string repetition",
+        "'indent' by a computed width",
+        "loops nested 3 deep",
+    ):
         assert any(expected in risk for risk in risks), expected
     code, out, _ = run("check", str(path))
     assert "warning:  macro 'm' calls itself" in out
@@ -125,9 +135,12 @@ def test_corpus_templates_check_without_errors(path):
 
 
 def test_a_hub_repo_with_named_templates(fake_hub):
-    files = make_tokenizer_files("{{ messages[0].content }}", template_file=True,
-                                 additional_templates={"tool_use": "{{ tools | tojson }}"})
+    files = make_tokenizer_files(
+        "{{ messages[0].content }}", template_file=True, additional_templates={"tool_use": "{{ tools | tojson }}"}
+    )
     fake_hub.add_repo("org/named", files)
     report = report_of("org/named")
     assert report["origin"] == "hub" and set(report["templates"]) == {"default", "tool_use"}
-    assert report["templates"]["tool_use"]["supports"]["tools"] and not report["templates"]["default"]["supports"]["tools"]
+    assert (
+        report["templates"]["tool_use"]["supports"]["tools"] and not report["templates"]["default"]["supports"]["tools"]
+    )

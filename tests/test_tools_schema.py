@@ -606,7 +606,10 @@ _noise = st.lists(
 _indent = st.sampled_from(["", " ", "  ", "    ", "\t", "     ", "        "])
 _words = st.lists(st.sampled_from(_DOC_TOKENS[12:] + ["word", "x", "note:"]), max_size=6).map("".join)
 _arg_line = st.tuples(
-    _indent, st.sampled_from(["a", "b", "a", "b", "c", "arg_1", "a (int)"]), _words, st.lists(st.tuples(_indent, _words))
+    _indent,
+    st.sampled_from(["a", "b", "a", "b", "c", "arg_1", "a (int)"]),
+    _words,
+    st.lists(st.tuples(_indent, _words)),
 ).map(lambda t: f"{t[0]}{t[1]}:{t[2]}" + "".join(f"\n{ind}{w}" for ind, w in t[3]))
 _section = st.tuples(
     _indent,
@@ -614,9 +617,9 @@ _section = st.tuples(
     st.sampled_from(["\n", "\n\n", " \n"]),
     st.lists(_arg_line, max_size=4).map("\n".join),
 ).map("".join)
-_structured = st.tuples(_words, st.lists(st.tuples(st.sampled_from(["\n", "\n\n", "\n \n"]), _section), max_size=4)).map(
-    lambda t: t[0] + "".join(sep + sec for sep, sec in t[1])
-)
+_structured = st.tuples(
+    _words, st.lists(st.tuples(st.sampled_from(["\n", "\n\n", "\n \n"]), _section), max_size=4)
+).map(lambda t: t[0] + "".join(sep + sec for sep, sec in t[1]))
 docstrings = st.one_of(_noise, _structured, _structured)
 
 

@@ -16,7 +16,15 @@ def test_package_type_checks_with_mypy():
     package = Path(chatfmt.__file__).parent
     assert (package / "py.typed").is_file()
     result = subprocess.run(
-        [sys.executable, "-m", "mypy", "--no-incremental", "--config-file", str(ROOT / "pyproject.toml"), str(ROOT / "src" / "chatfmt")],
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--no-incremental",
+            "--config-file",
+            str(ROOT / "pyproject.toml"),
+            str(ROOT / "src" / "chatfmt"),
+        ],
         capture_output=True,
         text=True,
         timeout=300,

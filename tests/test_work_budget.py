@@ -46,7 +46,9 @@ def test_the_budget_is_a_count_not_a_clock() -> None:
     source = "{% for i in range(1000) %}{{ i }}{% endfor %}"
     assert chatfmt.Template.from_jinja(source, limits=Limits(max_seconds=None, max_work=1000)).render(CHAT)
     with pytest.raises(TemplateLimitExceeded, match="units of work") as stopped:
-        chatfmt.Template.from_jinja(source, limits=Limits(max_seconds=None, max_work=999, work_per_input_char=0)).render(CHAT)
+        chatfmt.Template.from_jinja(
+            source, limits=Limits(max_seconds=None, max_work=999, work_per_input_char=0)
+        ).render(CHAT)
     assert stopped.value.limit == "max_work"
 
 
@@ -71,7 +73,9 @@ def test_the_budget_grows_with_the_input() -> None:
     template = chatfmt.Template.from_jinja(source, limits=small)
     assert template.render(long_chat) == "y" * 5000  # 5,001 units: within 100 + 2 per input character
     with pytest.raises(TemplateLimitExceeded, match="units of work"):
-        chatfmt.Template.from_jinja(source, limits=Limits(max_seconds=None, max_work=100, work_per_input_char=0)).render(long_chat)
+        chatfmt.Template.from_jinja(
+            source, limits=Limits(max_seconds=None, max_work=100, work_per_input_char=0)
+        ).render(long_chat)
 
 
 def test_the_output_cap_grows_with_the_input() -> None:

@@ -28,6 +28,7 @@ else:
     def dataclass_transform(**options: object) -> Callable[[Callable], Callable]:
         return lambda decorator: decorator
 
+
 __all__ = ["TYPE_CHECKING", "FrozenInstanceError", "field_defaults", "replace", "value_class"]
 
 
@@ -46,7 +47,9 @@ def value_class(*, slots: bool = False) -> Callable[[type[T]], type[T]]:
             if name in defaults and following not in defaults:
                 raise TypeError(f"{cls.__name__}: field {following!r} without a default follows one with a default")
         if slots:
-            namespace = {key: value for key, value in cls.__dict__.items() if key not in (*names, "__dict__", "__weakref__")}
+            namespace = {
+                key: value for key, value in cls.__dict__.items() if key not in (*names, "__dict__", "__weakref__")
+            }
             metaclass: Any = type(cls)
             cls = metaclass(cls.__name__, cls.__bases__, {**namespace, "__slots__": names})
         methods = {
@@ -76,7 +79,10 @@ def _init(names: tuple[str, ...], defaults: dict[str, Any], post_init: bool) -> 
     if post_init:
         lines.append("    self.__post_init__()")
     source = f"def __init__(self{', ' if names else ''}{parameters}):\n" + ("\n".join(lines) or "    pass") + "\n"
-    namespace: dict[str, Any] = {"_set": object.__setattr__, **{f"_default_{name}": value for name, value in defaults.items()}}
+    namespace: dict[str, Any] = {
+        "_set": object.__setattr__,
+        **{f"_default_{name}": value for name, value in defaults.items()},
+    }
     exec(source, namespace)  # noqa: S102 - the source is built from the class's own field names
     init: Callable[..., None] = namespace["__init__"]
     return init

@@ -13,7 +13,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar
 
-__all__ = ["ON_ERROR", "OnError", "RenderedBatch", "RowFailure", "check_on_error", "failure", "render_each", "render_rows", "tag_row"]
+__all__ = [
+    "ON_ERROR",
+    "OnError",
+    "RenderedBatch",
+    "RowFailure",
+    "check_on_error",
+    "failure",
+    "render_each",
+    "render_rows",
+    "tag_row",
+]
 
 OnError = Literal["raise", "skip", "null"]
 ON_ERROR: tuple[str, ...] = ("raise", "skip", "null")

@@ -30,7 +30,9 @@ EXIT_OK, EXIT_TEMPLATE_ERROR, EXIT_USAGE = 0, 1, 2
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="chatfmt", description="Render chat conversations exactly as transformers does.")
+    parser = argparse.ArgumentParser(
+        prog="chatfmt", description="Render chat conversations exactly as transformers does."
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     listing = commands.add_parser("list", help="list template names, where each comes from, and whether it is compiled")
     listing.set_defaults(run=_cmd_list)
@@ -42,7 +44,9 @@ def _parser() -> argparse.ArgumentParser:
     pull.add_argument("repo_id", help="a Hugging Face Hub repo id, e.g. HuggingFaceTB/SmolLM2-135M-Instruct")
     pull.add_argument("--revision", help="a branch, tag or commit (default: main)")
     pull.set_defaults(run=_cmd_pull)
-    check = commands.add_parser("check", help="report what a template supports, its engine, portability and budget risks")
+    check = commands.add_parser(
+        "check", help="report what a template supports, its engine, portability and budget risks"
+    )
     check.add_argument("name", help="a template name, .jinja file or Hub repo id")
     check.add_argument("--json", action="store_true", help="print the report as JSON")
     check.set_defaults(run=_cmd_check)
@@ -50,25 +54,40 @@ def _parser() -> argparse.ArgumentParser:
     render.set_defaults(run=_cmd_render)
     render.add_argument("name", help="a template name, .jinja file or Hub repo id")
     _token_flags(render)
-    render.add_argument("file", nargs="?", help="JSON file with a list of messages or {\"messages\": [...]}; default stdin")
+    render.add_argument(
+        "file", nargs="?", help='JSON file with a list of messages or {"messages": [...]}; default stdin'
+    )
     flags = render.add_mutually_exclusive_group()
     flags.add_argument("--add-generation-prompt", action="store_true", help="end with the assistant turn header")
     flags.add_argument(
-        "--continue-final-message", nargs="?", const="content", default=None, metavar="FIELD",
+        "--continue-final-message",
+        nargs="?",
+        const="content",
+        default=None,
+        metavar="FIELD",
         help="leave the final message open for the model to continue (optionally a field, e.g. reasoning_content)",
     )
-    render.add_argument("--chat-template", metavar="NAME",
-                        help="which of a repo's named templates to use (e.g. tool_use, rag), as transformers' chat_template")
+    render.add_argument(
+        "--chat-template",
+        metavar="NAME",
+        help="which of a repo's named templates to use (e.g. tool_use, rag), as transformers' chat_template",
+    )
     render.add_argument("--tools", metavar="FILE", help="JSON file with a list of tool schemas")
     render.add_argument("--documents", metavar="FILE", help="JSON file with a list of documents")
     render.add_argument(
-        "--set", dest="variables", action="append", default=[], metavar="KEY=VALUE",
-        help="a template variable; VALUE is parsed as JSON when it can be (true, 3, \"x\"), else taken as a string",
+        "--set",
+        dest="variables",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help='a template variable; VALUE is parsed as JSON when it can be (true, 3, "x"), else taken as a string',
     )
     render.add_argument(
-        "--no-validate", dest="validate", action="store_false",
+        "--no-validate",
+        dest="validate",
+        action="store_false",
         help="render whatever the template makes of the input, as transformers does (by default, roles the template "
-             "does not handle, missing content and content it would print as a Python repr are refused)",
+        "does not handle, missing content and content it would print as a Python repr are refused)",
     )
     formatting = commands.add_parser("format", help="format a dataset (JSONL, .gz, .zst, Parquet) to prompts, streamed")
     jobs.add_arguments(formatting)
@@ -78,8 +97,12 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("directory", help="the tokenizer folder to write (created, or updated keeping its other keys)")
     _token_flags(export)
     export.set_defaults(run=_cmd_export)
-    plugin = commands.add_parser("plugin", help="tools for plugin authors").add_subparsers(dest="plugin_command", required=True)
-    check = plugin.add_parser("check", help="check a template's compiled format against its Jinja, and against transformers")
+    plugin = commands.add_parser("plugin", help="tools for plugin authors").add_subparsers(
+        dest="plugin_command", required=True
+    )
+    check = plugin.add_parser(
+        "check", help="check a template's compiled format against its Jinja, and against transformers"
+    )
     check.add_argument("name", help="a plugin (or any template) name, file or Hub repo id")
     check.set_defaults(run=_cmd_plugin_check)
     return parser
@@ -158,8 +181,10 @@ def _cmd_pull(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> None:
         template = load_from_hub(repo_id, revision=args.revision)
     except HubUnreachable as exc:  # its message would say to run `chatfmt pull`, which is what failed
         why = "HF_HUB_OFFLINE is set; unset it to pull" if exc.offline else f"the Hub cannot be reached ({exc.reason})"
-        raise UsageError(f"cannot pull {repo_id!r}: {why}; connect to the network (check HF_ENDPOINT and proxy "
-                         "settings) and try again") from exc
+        raise UsageError(
+            f"cannot pull {repo_id!r}: {why}; connect to the network (check HF_ENDPOINT and proxy "
+            "settings) and try again"
+        ) from exc
     details = template.origin.details
     names = "one template" if isinstance(template.source, str) else f"templates {', '.join(template.source)}"
     out.write(f"{repo_id}: {names} at commit {details['commit']} cached; it now renders offline\n")
@@ -203,7 +228,9 @@ def _cmd_export(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> None:
     except (OSError, ValueError) as exc:
         raise UsageError(f"cannot export to {args.directory}: {exc}") from exc
     names = "chat_template.jinja" if isinstance(template.source, str) else ", ".join(template.source)
-    out.write(f"{template.name or args.name}: wrote {names} and {len(template.special_tokens)} special tokens to {folder}\n")
+    out.write(
+        f"{template.name or args.name}: wrote {names} and {len(template.special_tokens)} special tokens to {folder}\n"
+    )
 
 
 class ParityFailure(Exception):
@@ -228,8 +255,13 @@ def _one_line_warning(stderr: TextIO) -> Callable[..., None]:
     return show
 
 
-def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None, stdout: TextIO | None = None,
-         stderr: TextIO | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    stdin: TextIO | None = None,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+) -> int:
     """Run the command line; returns the exit code instead of exiting, so tests can call it."""
     stdin, stdout, stderr = stdin or sys.stdin, stdout or sys.stdout, stderr or sys.stderr
     try:

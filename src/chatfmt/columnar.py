@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ArrowRender", "as_chunked", "generation_spans", "render_arrow"]
 
+
 @dataclass(frozen=True)
 class ArrowRender:
     """What `render_arrow` returns with `spans` or an `on_error` other than "raise".
@@ -103,7 +104,8 @@ def _kernel_reads(t: Any) -> bool:
     if len(set(names)) != len(names):
         return False  # duplicate field names: to_pylist keeps the last, the kernel could not tell which
     return all(
-        name in names and (pa.types.is_string(struct.field(name).type) or pa.types.is_large_string(struct.field(name).type))
+        name in names
+        and (pa.types.is_string(struct.field(name).type) or pa.types.is_large_string(struct.field(name).type))
         for name in ("role", "content")
     )
 
@@ -206,7 +208,9 @@ def _render_chunk(
     if kernel is None or not _kernel_reads(plain):
         values = chunk.to_pylist()
         texts = [rows.text(base + index, value) for index, value in enumerate(values)]
-        span_lists = None if spans is None else pa.array([spans.of(v, t) for v, t in zip(values, texts)], type=_span_type())
+        span_lists = (
+            None if spans is None else pa.array([spans.of(v, t) for v, t in zip(values, texts)], type=_span_type())
+        )
         return pa.array(texts, type=pa.large_string()), span_lists
 
     def fallback(row: int) -> bytes | None:
@@ -214,17 +218,24 @@ def _render_chunk(
         return None if text is None else text.encode("utf-8")
 
     unit = 0 if spans is None else 1 if spans.unit == "chars" else 2
-    offsets, data, validity, nulls, handed_back, span_buffers = kernel.render(chunk, add_generation_prompt, fallback, unit)
+    offsets, data, validity, nulls, handed_back, span_buffers = kernel.render(
+        chunk, add_generation_prompt, fallback, unit
+    )
     text = pa.Array.from_buffers(pa.large_string(), len(chunk), [validity, offsets, data], null_count=nulls)
     if spans is None:
         return text, None
     span_offsets, starts, ends = span_buffers
     count = len(starts) // 8
     pairs = pa.StructArray.from_arrays(
-        [pa.Array.from_buffers(pa.int64(), count, [None, starts]), pa.Array.from_buffers(pa.int64(), count, [None, ends])],
+        [
+            pa.Array.from_buffers(pa.int64(), count, [None, starts]),
+            pa.Array.from_buffers(pa.int64(), count, [None, ends]),
+        ],
         names=["start", "end"],
     )
-    span_lists = pa.ListArray.from_arrays(pa.Array.from_buffers(pa.int32(), len(chunk) + 1, [None, span_offsets]), pairs)
+    span_lists = pa.ListArray.from_arrays(
+        pa.Array.from_buffers(pa.int32(), len(chunk) + 1, [None, span_offsets]), pairs
+    )
     if handed_back:  # rows rendered outside the kernel: their spans come from render_spans
         patched = span_lists.to_pylist()
         for row in handed_back:

@@ -58,14 +58,19 @@ class RenderOptions:
     ) -> RenderOptions:
         """The options of one call. Plain calls, most of the traffic, get a shared instance."""
         plain = (
-            tools is None and documents is None and not continue_final_message and chat_template is None and not variables
+            tools is None
+            and documents is None
+            and not continue_final_message
+            and chat_template is None
+            and not variables
         )
         if plain and add_generation_prompt is False:
             return _PLAIN_CALLS[0]
         if plain and add_generation_prompt is True:
             return _PLAIN_CALLS[1]
-        return RenderOptions(add_generation_prompt, tools, documents, continue_final_message, chat_template, variables, plain)
-
+        return RenderOptions(
+            add_generation_prompt, tools, documents, continue_final_message, chat_template, variables, plain
+        )
 
     @staticmethod
     def of_call(
@@ -77,7 +82,9 @@ class RenderOptions:
         **variables: Any,
     ) -> RenderOptions:
         """The options of a call given as `Template.render`'s keyword arguments."""
-        return RenderOptions.of(add_generation_prompt, tools, documents, continue_final_message, chat_template, variables)
+        return RenderOptions.of(
+            add_generation_prompt, tools, documents, continue_final_message, chat_template, variables
+        )
 
 
 _PLAIN_CALLS = tuple(RenderOptions(flag, None, None, False, None, _NO_VARIABLES, True) for flag in (False, True))

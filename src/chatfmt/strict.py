@@ -91,7 +91,7 @@ def check_message_shape(message: Any, index: int, *, mapping_content: bool = Fal
         for position, block in enumerate(content):
             if not isinstance(block, Mapping):
                 raise InvalidConversation(
-                    f"content block {position} must be an object such as {{\"type\": \"text\", \"text\": ...}}, "
+                    f'content block {position} must be an object such as {{"type": "text", "text": ...}}, '
                     f"got {json_type(block)}",
                     message_index=index,
                     field="content",
@@ -106,7 +106,9 @@ def check_message_shape(message: Any, index: int, *, mapping_content: bool = Fal
 
 def check_conversation(messages: Any, contract: InputContract) -> None:
     """Raise InvalidConversation for the first message the template would render silently wrong."""
-    if type(messages) not in (list, tuple) and (isinstance(messages, (str, bytes, Mapping)) or not isinstance(messages, Sequence)):
+    if type(messages) not in (list, tuple) and (
+        isinstance(messages, (str, bytes, Mapping)) or not isinstance(messages, Sequence)
+    ):
         raise InvalidConversation(f"a conversation is a list of messages, got {json_type(messages)}")
     for index, message in enumerate(messages):
         check_message_shape(message, index, mapping_content=contract.mapping_content)
@@ -229,7 +231,12 @@ class _Reader:
             return True
         if outside_tests and isinstance(node, (n.Compare, n.Test)):
             return False
-        if outside_tests and isinstance(node, n.Call) and isinstance(node.node, n.Name) and node.node.name == "raise_exception":
+        if (
+            outside_tests
+            and isinstance(node, n.Call)
+            and isinstance(node.node, n.Name)
+            and node.node.name == "raise_exception"
+        ):
             return False  # naming the role in an error message is not printing it
         for child in node.iter_child_nodes():
             if outside_tests and isinstance(node, n.CondExpr) and child is node.test:
@@ -261,7 +268,11 @@ class _Reader:
                 self.content_names.add(node.target.name)
             elif not gated and self._mentions(node.node, "role", outside_tests=True):
                 self.generic = True  # the role flows into text the template builds
-        elif isinstance(node, n.Output) and not gated and any(self._mentions(item, "role", outside_tests=True) for item in node.nodes):
+        elif (
+            isinstance(node, n.Output)
+            and not gated
+            and any(self._mentions(item, "role", outside_tests=True) for item in node.nodes)
+        ):
             self.generic = True
         elif isinstance(node, n.Compare):
             self._compare(node)
@@ -288,7 +299,9 @@ class _Reader:
         )
 
     def _prints_content(self, body: list[Any]) -> bool:
-        return any(self._mentions(output, "content") for statement in body for output in statement.find_all(self.nodes.Output)) or any(
+        return any(
+            self._mentions(output, "content") for statement in body for output in statement.find_all(self.nodes.Output)
+        ) or any(
             isinstance(statement, self.nodes.Output) and self._mentions(statement, "content") for statement in body
         )
 
@@ -303,7 +316,9 @@ class _Reader:
             if isinstance(operand, n.Const) and isinstance(operand.value, str):
                 self.compared.add(operand.value)
             elif isinstance(operand, (n.List, n.Tuple)):
-                self.compared.update(item.value for item in operand.items if isinstance(item, n.Const) and isinstance(item.value, str))
+                self.compared.update(
+                    item.value for item in operand.items if isinstance(item, n.Const) and isinstance(item.value, str)
+                )
 
     def _select(self, node: Any) -> None:
         n = self.nodes

@@ -52,8 +52,17 @@ _REPLACEABLE = frozenset(("source", "special_tokens", "name", "origin", "limits"
 class Template:
     """A chat template: Jinja source (one, or several by name) plus the special tokens it reads."""
 
-    __slots__ = ("_contracts", "_default_route", "_format", "_limits", "_name", "_origin", "_routes", "_sources",
-                 "_special_tokens")
+    __slots__ = (
+        "_contracts",
+        "_default_route",
+        "_format",
+        "_limits",
+        "_name",
+        "_origin",
+        "_routes",
+        "_sources",
+        "_special_tokens",
+    )
 
     def __init__(
         self,
@@ -124,8 +133,13 @@ class Template:
         return cls(special_tokens=special_tokens, name=name, limits=limits, format=fmt)
 
     @classmethod
-    def from_toml(cls, path: str | os.PathLike[str] | TextFile, *, special_tokens: Mapping[str, Any] | None = None,
-                  limits: Limits | None = None) -> Template:
+    def from_toml(
+        cls,
+        path: str | os.PathLike[str] | TextFile,
+        *,
+        special_tokens: Mapping[str, Any] | None = None,
+        limits: Limits | None = None,
+    ) -> Template:
         """A pattern format from a TOML file: a path, or a file a package ships (`importlib.resources.files(...)
         / "x.toml"`); see `chatfmt.formats.read_toml` for the keys. `special_tokens` are added to (and
         override) the file's own `[special_tokens]`.
@@ -159,7 +173,9 @@ class Template:
         """
         unknown = set(changes) - _REPLACEABLE
         if unknown:
-            raise TypeError(f"Template.replace() got unexpected fields {sorted(unknown)}; it takes {sorted(_REPLACEABLE)}")
+            raise TypeError(
+                f"Template.replace() got unexpected fields {sorted(unknown)}; it takes {sorted(_REPLACEABLE)}"
+            )
         if changes.keys() & {"source", "special_tokens", "format"}:
             return Template(
                 changes.get("source", self._sources),
@@ -298,7 +314,9 @@ class Template:
         `chat_template` picks a named template (or is literal source), as in transformers. `validate=True`
         first runs `check_conversation`, refusing input the template would render silently wrong.
         """
-        options = RenderOptions.of(add_generation_prompt, tools, documents, continue_final_message, chat_template, template_kwargs)
+        options = RenderOptions.of(
+            add_generation_prompt, tools, documents, continue_final_message, chat_template, template_kwargs
+        )
         if validate:
             self.check_conversation(messages, chat_template=chat_template, tools=tools)
         route = self._route(options)
@@ -332,7 +350,9 @@ class Template:
         from .batch_errors import render_rows
 
         conversations = [getattr(conversation, "messages", conversation) for conversation in conversations]
-        options = RenderOptions.of(add_generation_prompt, tools, documents, continue_final_message, chat_template, template_kwargs)
+        options = RenderOptions.of(
+            add_generation_prompt, tools, documents, continue_final_message, chat_template, template_kwargs
+        )
 
         def checked(batch: list[Conversation]) -> list[Conversation]:
             if validate:
@@ -423,7 +443,9 @@ class Template:
     ) -> RenderedSpans:
         """The prompt plus where each message's content and each generation block is (see `RenderedSpans`);
         `validate` as in `render`."""
-        options = RenderOptions.of(add_generation_prompt, tools, documents, continue_final_message, chat_template, template_kwargs)
+        options = RenderOptions.of(
+            add_generation_prompt, tools, documents, continue_final_message, chat_template, template_kwargs
+        )
         if validate:
             self.check_conversation(messages, chat_template=chat_template, tools=tools)
         route = self._route(options)

@@ -29,11 +29,40 @@ __all__ = ["check_template"]
 CONTEXT = frozenset(("messages", "tools", "documents", "add_generation_prompt"))
 REASONING = ("reasoning_content", "thinking", "reasoning")
 SMOKE = [{"role": "user", "content": "Hello"}]
-SMOKE_TOOLS = [{"type": "function", "function": {"name": "get_weather", "description": "The weather in a city.", "parameters": {
-    "type": "object", "properties": {"city": {"type": "string", "description": "The city."}}, "required": ["city"]}}}]
+SMOKE_TOOLS = [
+    {
+        "type": "function",
+        "function": {
+            "name": "get_weather",
+            "description": "The weather in a city.",
+            "parameters": {
+                "type": "object",
+                "properties": {"city": {"type": "string", "description": "The city."}},
+                "required": ["city"],
+            },
+        },
+    }
+]
 # Python methods that minja (llama.cpp) and minijinja also provide; any other method call is flagged.
-COMMON_METHODS = frozenset(("strip", "lstrip", "rstrip", "split", "startswith", "endswith", "upper", "lower",
-                            "title", "capitalize", "replace", "items", "keys", "values", "get"))
+COMMON_METHODS = frozenset(
+    (
+        "strip",
+        "lstrip",
+        "rstrip",
+        "split",
+        "startswith",
+        "endswith",
+        "upper",
+        "lower",
+        "title",
+        "capitalize",
+        "replace",
+        "items",
+        "keys",
+        "values",
+        "get",
+    )
+)
 
 
 def check_template(template: Template) -> dict[str, Any]:
@@ -103,8 +132,10 @@ def _compiled(template: Template, label: str, source: str) -> dict[str, Any]:
     if known is None:
         reason = "its source is not a known format (no built-in or plugin format has this exact program)"
     else:
-        reason = (f"its source is format {known.name!r}, but with these special tokens the compiled builder does not "
-                  "render like Jinja (probe renders differ)")
+        reason = (
+            f"its source is format {known.name!r}, but with these special tokens the compiled builder does not "
+            "render like Jinja (probe renders differ)"
+        )
     return {"path": "jinja", "format": None, "reason": reason}
 
 
@@ -120,8 +151,10 @@ def _mentions_name(tree: nodes.Node, name: str) -> bool:
 
 def _has_generation(tree: nodes.Node) -> bool:
     return any(
-        isinstance(node, nodes.CallBlock) and isinstance(node.call, nodes.Call)
-        and isinstance(node.call.node, nodes.ExtensionAttribute) and node.call.node.name == "_generation"
+        isinstance(node, nodes.CallBlock)
+        and isinstance(node.call, nodes.Call)
+        and isinstance(node.call.node, nodes.ExtensionAttribute)
+        and node.call.node.name == "_generation"
         for node in _walk(tree)
     )
 
@@ -143,25 +176,39 @@ def _portability(tree: nodes.Node, source: str) -> Iterator[dict[str, str]]:
         yield from once(_finding("minijinja", "CRLF newlines", "kept as \\r\\n in the output, where Jinja2 reads \\n"))
     for node in _walk(tree):
         if isinstance(node, nodes.Filter) and node.name == "tojson":
-            yield from once(_finding("minijinja", "tojson", "escapes < > & ' as \\u003c…, where transformers prints them"))
+            yield from once(
+                _finding("minijinja", "tojson", "escapes < > & ' as \\u003c…, where transformers prints them")
+            )
             if node.kwargs or len(node.args) > 0:
-                yield from once(_finding("minijinja", "tojson arguments",
-                                         "ensure_ascii/separators/sort_keys are unknown keyword arguments there"))
+                yield from once(
+                    _finding(
+                        "minijinja",
+                        "tojson arguments",
+                        "ensure_ascii/separators/sort_keys are unknown keyword arguments there",
+                    )
+                )
         elif isinstance(node, nodes.Filter) and node.name == "wordcount":
             yield from once(_finding("minijinja", "wordcount", "no such filter"))
         elif isinstance(node, nodes.Const) and isinstance(node.value, float):
             yield from once(_finding("minijinja", "float literals", "printed in another notation (1e-07 vs 0.0000001)"))
         elif isinstance(node, nodes.Mod) and isinstance(node.left, nodes.Const) and isinstance(node.left.value, str):
             yield from once(_finding("minijinja, minja", "'%' string formatting", "an error there"))
-        elif isinstance(node, nodes.CallBlock) and isinstance(node.call, nodes.Call) and isinstance(
-            node.call.node, nodes.ExtensionAttribute
+        elif (
+            isinstance(node, nodes.CallBlock)
+            and isinstance(node.call, nodes.Call)
+            and isinstance(node.call.node, nodes.ExtensionAttribute)
         ):
             yield from once(_finding("minijinja, minja", "{% generation %}", "a syntax error there"))
         elif isinstance(node, nodes.Call) and isinstance(node.node, nodes.Getattr):
             method = node.node.attr
             if method not in COMMON_METHODS:
-                yield from once(_finding("minijinja, minja", f".{method}()",
-                                         "a Python method in transformers; other engines implement only a few"))
+                yield from once(
+                    _finding(
+                        "minijinja, minja",
+                        f".{method}()",
+                        "a Python method in transformers; other engines implement only a few",
+                    )
+                )
         elif isinstance(node, nodes.Name) and node.name in ("strftime_now", "raise_exception") and node.ctx == "load":
             yield from once(_finding("minijinja", node.name, "a transformers global that must be registered there"))
 
@@ -170,16 +217,23 @@ def _budget_risks(tree: nodes.Node) -> Iterator[str]:
     """Constructs whose cost is not bounded by the conversation's size (see the work budget)."""
     macros = {node.name: node for node in _walk(tree) if isinstance(node, nodes.Macro)}
     for name, macro in macros.items():
-        if any(isinstance(call, nodes.Call) and isinstance(call.node, nodes.Name) and call.node.name == name
-               for call in _walk(macro)):
+        if any(
+            isinstance(call, nodes.Call) and isinstance(call.node, nodes.Name) and call.node.name == name
+            for call in _walk(macro)
+        ):
             yield f"macro {name!r} calls itself: recursion whose depth the input may not bound"
     for node in _walk(tree):
         if isinstance(node, nodes.For):
-            iterable = node.iter.node if isinstance(node.iter, nodes.Filter) and node.iter.name == LOOP_GUARD else node.iter
+            iterable = (
+                node.iter.node if isinstance(node.iter, nodes.Filter) and node.iter.name == LOOP_GUARD else node.iter
+            )
             if node.recursive:
                 yield f"line {node.lineno}: a recursive loop, as deep as the data it walks"
-            if isinstance(iterable, nodes.Call) and isinstance(iterable.node, nodes.Name) and iterable.node.name == "range" and not all(
-                isinstance(arg, nodes.Const) for arg in iterable.args
+            if (
+                isinstance(iterable, nodes.Call)
+                and isinstance(iterable.node, nodes.Name)
+                and iterable.node.name == "range"
+                and not all(isinstance(arg, nodes.Const) for arg in iterable.args)
             ):
                 yield f"line {node.lineno}: a loop over range() of a computed length, not bounded by the input"
             depth = _loop_depth(node)
@@ -187,12 +241,16 @@ def _budget_risks(tree: nodes.Node) -> Iterator[str]:
                 yield f"line {node.lineno}: loops nested {depth} deep multiply their iterations"
             for grown in _grown_in_loop(node):
                 yield f"line {grown.lineno}: {_grown_text(grown)} grows inside a loop: its cost is quadratic in its length"
-        elif isinstance(node, nodes.Mul) and any(
-            isinstance(side, nodes.Const) and isinstance(side.value, str) for side in (node.left, node.right)
-        ) and not all(isinstance(side, nodes.Const) for side in (node.left, node.right)):
+        elif (
+            isinstance(node, nodes.Mul)
+            and any(isinstance(side, nodes.Const) and isinstance(side.value, str) for side in (node.left, node.right))
+            and not all(isinstance(side, nodes.Const) for side in (node.left, node.right))
+        ):
             yield f"line {node.lineno}: string repetition ('x' * n) by a computed count"
-        elif isinstance(node, nodes.Filter) and node.name in ("indent", "center") and any(
-            not isinstance(arg, nodes.Const) for arg in node.args
+        elif (
+            isinstance(node, nodes.Filter)
+            and node.name in ("indent", "center")
+            and any(not isinstance(arg, nodes.Const) for arg in node.args)
         ):
             yield f"line {node.lineno}: '{node.name}' by a computed width"
 
@@ -220,8 +278,13 @@ def _same_place(target: nodes.Node, expr: nodes.Node) -> bool:
     for operand in operands:
         if isinstance(target, nodes.Name) and isinstance(operand, nodes.Name) and operand.name == target.name:
             return True
-        if (isinstance(target, nodes.NSRef) and isinstance(operand, nodes.Getattr) and isinstance(operand.node, nodes.Name)
-                and operand.node.name == target.name and operand.attr == target.attr):
+        if (
+            isinstance(target, nodes.NSRef)
+            and isinstance(operand, nodes.Getattr)
+            and isinstance(operand.node, nodes.Name)
+            and operand.node.name == target.name
+            and operand.attr == target.attr
+        ):
             return True
     return False
 
@@ -243,9 +306,15 @@ def format_report(report: dict[str, Any]) -> str:
             lines.append(f"  supports: {', '.join(supported) or 'none of the features checked'}")
             lines.append(f"  lacks:    {', '.join(missing) or 'nothing checked'}")
             lines.append(f"  roles:    {'any' if part['roles'] is None else ', '.join(part['roles'])}")
-            lines.append(f"  reads:    {', '.join(part['variables']) or 'only messages, tools, documents, add_generation_prompt'}")
+            lines.append(
+                f"  reads:    {', '.join(part['variables']) or 'only messages, tools, documents, add_generation_prompt'}"
+            )
             compiled = part["compiled"]
-            engine = f"compiled (format {compiled['format']})" if compiled["path"] == "compiled" else f"jinja: {compiled['reason']}"
+            engine = (
+                f"compiled (format {compiled['format']})"
+                if compiled["path"] == "compiled"
+                else f"jinja: {compiled['reason']}"
+            )
             lines.append(f"  engine:   {engine}")
         lines += [f"  error:    {error}" for error in part["errors"]]
         lines += [f"  warning:  {warning}" for warning in part["warnings"]]

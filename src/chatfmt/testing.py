@@ -49,14 +49,18 @@ class ParityReport:
         elif self.format_difference is None:
             lines.append("  format vs Jinja: identical")
         else:
-            lines.append("  format vs Jinja: DIFFERENT at " + self.format_difference.describe("the compiled format", "Jinja"))
+            lines.append(
+                "  format vs Jinja: DIFFERENT at " + self.format_difference.describe("the compiled format", "Jinja")
+            )
         if not self.transformers_checked:
             lines.append("  chatfmt vs transformers: not compared (transformers is not installed)")
         elif self.transformers_difference is None:
             lines.append("  chatfmt vs transformers: identical")
         else:
-            lines.append("  chatfmt vs transformers: DIFFERENT at "
-                         + self.transformers_difference.describe("chatfmt", "transformers"))
+            lines.append(
+                "  chatfmt vs transformers: DIFFERENT at "
+                + self.transformers_difference.describe("chatfmt", "transformers")
+            )
         return "\n".join(lines)
 
 
@@ -77,8 +81,9 @@ def _transformers_render(source: str, special_tokens: Mapping[str, str]) -> Call
     return render
 
 
-def _first_difference(fast: Callable[..., Any], reference: Callable[..., Any], source: str,
-                      settings: list[dict[str, Any]]) -> Difference | None:
+def _first_difference(
+    fast: Callable[..., Any], reference: Callable[..., Any], source: str, settings: list[dict[str, Any]]
+) -> Difference | None:
     """The first probe, under any of the variable settings, on which the two renders differ."""
     for variables in settings:
         difference = first_difference(with_variables(fast, variables), with_variables(reference, variables), source)

@@ -52,8 +52,11 @@ def write_chat_template(directory: Path, sources: str | Mapping[str, str], speci
     config_path = directory / TOKENIZER_CONFIG
     # Read every JSON file first: a malformed one stops the export before anything is written.
     config = _read_config(config_path)
-    others = {name: _read_config(directory / name) for name in (SPECIAL_TOKENS_MAP, PROCESSOR_CONFIG, LEGACY_PROCESSOR_FILE)
-              if (directory / name).is_file()}
+    others = {
+        name: _read_config(directory / name)
+        for name in (SPECIAL_TOKENS_MAP, PROCESSOR_CONFIG, LEGACY_PROCESSOR_FILE)
+        if (directory / name).is_file()
+    }
     extra = directory / CHAT_TEMPLATE_DIR
     for stale in [directory / CHAT_TEMPLATE_FILE, *sorted(extra.glob("*.jinja"))]:
         stale.unlink(missing_ok=True)

@@ -161,7 +161,11 @@ class Renderer:
                     return None
                 reasoning = found
             items.append((turn, role, content, reasoning))
-        if plan.system == SYS_LEAD and items[0][0].is_system and any(t in items[0][2] for t in plan.declined_system_text):
+        if (
+            plan.system == SYS_LEAD
+            and items[0][0].is_system
+            and any(t in items[0][2] for t in plan.declined_system_text)
+        ):
             return None
         if plan.system == SYS_FOLD and items[0][0].is_system and len(items) > 1:
             target = items[1][0]

@@ -36,6 +36,7 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     return getattr(import_module(home, __name__), name)
 
+
 __all__ = [
     "DECLINE",
     "GENERIC",

@@ -109,7 +109,11 @@ _GEMMA_OTHER = Turn(
 )
 _GEMMA_ROLES = {
     "assistant": Turn(
-        prefix=("<start_of_turn>model\n",), end=("<end_of_turn>",), sep=("\n",), transform=Transform.TRIM, generated=True
+        prefix=("<start_of_turn>model\n",),
+        end=("<end_of_turn>",),
+        sep=("\n",),
+        transform=Transform.TRIM,
+        generated=True,
     )
 }
 
@@ -176,9 +180,7 @@ _AYA = Format(
     name="aya",
     source="CohereForAI--c4ai-command-r-v01.jinja",
     roles={
-        "user": Turn(
-            prefix=("<|START_OF_TURN_TOKEN|><|USER_TOKEN|>",), end=_COHERE_END, transform=Transform.TRIM
-        ),
+        "user": Turn(prefix=("<|START_OF_TURN_TOKEN|><|USER_TOKEN|>",), end=_COHERE_END, transform=Transform.TRIM),
         "assistant": Turn(
             prefix=("<|START_OF_TURN_TOKEN|><|CHATBOT_TOKEN|>",),
             end=_COHERE_END,
@@ -316,7 +318,10 @@ QWQ = replace(
 )
 
 DEEPSEEK_R1 = replace(
-    _DEEPSEEK_V3, name="deepseek-r1", source="deepseek-ai--DeepSeek-R1.jinja", generation_prompt=("<\uff5cAssistant\uff5c>",)
+    _DEEPSEEK_V3,
+    name="deepseek-r1",
+    source="deepseek-ai--DeepSeek-R1.jinja",
+    generation_prompt=("<\uff5cAssistant\uff5c>",),
 )
 
 # The distills print only the last system message (`set ns.system_prompt = message['content']`).
@@ -364,77 +369,77 @@ GEMMA3 = replace(
 )
 
 _MISTRAL_SMALL_DATE_LINE = (
-    'You are Mistral Small 3, a Large Language Model (LLM) created by Mistral AI, a French '
-    'startup headquartered in Paris.\n'
-    'Your knowledge base was last updated on 2023-10-01. The current date is '
+    "You are Mistral Small 3, a Large Language Model (LLM) created by Mistral AI, a French "
+    "startup headquartered in Paris.\n"
+    "Your knowledge base was last updated on 2023-10-01. The current date is "
 )
 _MISTRAL_SMALL_3_REST = (
-    '.\n'
-    '\n'
+    ".\n"
+    "\n"
     "When you're not sure about some information, you say that you don't have the information "
     "and don't make up anything.\n"
     "If the user's question is not clear, ambiguous, or does not provide enough context "
-    'for you to accurately answer the question, you do not try to answer it right away '
+    "for you to accurately answer the question, you do not try to answer it right away "
     'and you rather ask the user to clarify their request (e.g. "What are some good restaurants '
     'around me?" => "Where are you?" or "When is the next flight to Tokyo" => "Where do '
     'you travel from?")'
 )
 _MISTRAL_SMALL_32_REST = (
-    '.\n'
-    '\n'
+    ".\n"
+    "\n"
     "When you're not sure about some information or when the user's request requires up-to-date "
-    'or specific data, you must use the available tools to fetch the information. Do not '
-    'hesitate to use tools whenever they can provide a more accurate or complete response. '
+    "or specific data, you must use the available tools to fetch the information. Do not "
+    "hesitate to use tools whenever they can provide a more accurate or complete response. "
     "If no relevant tools are available, then clearly state that you don't have the information "
-    'and avoid making up anything.\n'
-    '\n'
+    "and avoid making up anything.\n"
+    "\n"
     "If the user's question is not clear, ambiguous, or does not provide enough context "
-    'for you to accurately answer the question, you do not try to answer it right away '
+    "for you to accurately answer the question, you do not try to answer it right away "
     'and you rather ask the user to clarify their request (e.g. "What are some good restaurants '
     'around me?" => "Where are you?" or "When is the next flight to Tokyo" => "Where do '
     'you travel from?").\n'
-    'You are always very attentive to dates, and when asked about information at specific '
-    'dates, you discard information that is at another date.\n'
-    'You follow these instructions in all languages, and always respond to the user in '
-    'the language they use or request.\n'
-    'Next sections describe the capabilities that you have.\n'
-    '\n'
-    '# WEB BROWSING INSTRUCTIONS\n'
-    '\n'
-    'You cannot perform any web search or access internet to open URLs, links etc. If '
-    'it seems like the user is expecting you to do so, you clarify the situation and ask '
-    'the user to copy paste the text directly in the chat.\n'
-    '\n'
-    '# MULTI-MODAL INSTRUCTIONS\n'
-    '\n'
-    'You have the ability to read images, but you cannot generate images. You also cannot '
-    'transcribe audio files or videos.\n'
-    'You cannot read nor transcribe audio files or videos.\n'
-    '\n'
-    '# TOOL CALLING INSTRUCTIONS\n'
-    '\n'
-    'You may have access to tools that you can use to fetch information or perform actions. '
-    'You must use these tools in the following situations:\n'
-    '\n'
-    '1. When the request requires up-to-date information.\n'
-    '2. When the request requires specific data that you do not have in your knowledge '
-    'base.\n'
-    '3. When the request involves actions that you cannot perform without tools.\n'
-    '\n'
-    'Always prioritize using tools to provide the most accurate and helpful response. '
-    'If tools are not available, inform the user that you cannot perform the requested '
-    'action at the moment.'
+    "You are always very attentive to dates, and when asked about information at specific "
+    "dates, you discard information that is at another date.\n"
+    "You follow these instructions in all languages, and always respond to the user in "
+    "the language they use or request.\n"
+    "Next sections describe the capabilities that you have.\n"
+    "\n"
+    "# WEB BROWSING INSTRUCTIONS\n"
+    "\n"
+    "You cannot perform any web search or access internet to open URLs, links etc. If "
+    "it seems like the user is expecting you to do so, you clarify the situation and ask "
+    "the user to copy paste the text directly in the chat.\n"
+    "\n"
+    "# MULTI-MODAL INSTRUCTIONS\n"
+    "\n"
+    "You have the ability to read images, but you cannot generate images. You also cannot "
+    "transcribe audio files or videos.\n"
+    "You cannot read nor transcribe audio files or videos.\n"
+    "\n"
+    "# TOOL CALLING INSTRUCTIONS\n"
+    "\n"
+    "You may have access to tools that you can use to fetch information or perform actions. "
+    "You must use these tools in the following situations:\n"
+    "\n"
+    "1. When the request requires up-to-date information.\n"
+    "2. When the request requires specific data that you do not have in your knowledge "
+    "base.\n"
+    "3. When the request involves actions that you cannot perform without tools.\n"
+    "\n"
+    "Always prioritize using tools to provide the most accurate and helpful response. "
+    "If tools are not available, inform the user that you cannot perform the requested "
+    "action at the moment."
 )
 _GRANITE_THINKING = (
-    ' You are a helpful AI assistant.\n'
-    'Respond to every user query in a comprehensive and detailed way. You can write down '
-    'your thoughts and reasoning process before responding. In the thought process, engage '
-    'in a comprehensive cycle of analysis, summarization, exploration, reassessment, reflection, '
-    'backtracing, and iteration to develop well-considered thinking process. In the response '
-    'section, based on various attempts, explorations, and reflections from the thoughts '
-    'section, systematically present the final solution that you deem correct. The response '
-    'should summarize the thought process. Write your thoughts between <think></think> '
-    'and write your response between <response></response> for each user query.'
+    " You are a helpful AI assistant.\n"
+    "Respond to every user query in a comprehensive and detailed way. You can write down "
+    "your thoughts and reasoning process before responding. In the thought process, engage "
+    "in a comprehensive cycle of analysis, summarization, exploration, reassessment, reflection, "
+    "backtracing, and iteration to develop well-considered thinking process. In the response "
+    "section, based on various attempts, explorations, and reflections from the thoughts "
+    "section, systematically present the final solution that you deem correct. The response "
+    "should summarize the thought process. Write your thoughts between <think></think> "
+    "and write your response between <response></response> for each user query."
 )
 
 
@@ -495,7 +500,11 @@ GRANITE30 = Format(
     generation_prompt=_GRANITE_PROMPT,  # `loop.last and add_generation_prompt`: after any last message
 )
 
-_GRANITE_INTRO = ("Knowledge Cutoff Date: April 2024. Today's Date: ", Date("%B %d, %Y"), ". You are Granite, developed by IBM.")
+_GRANITE_INTRO = (
+    "Knowledge Cutoff Date: April 2024. Today's Date: ",
+    Date("%B %d, %Y"),
+    ". You are Granite, developed by IBM.",
+)
 
 # The generation prompt is printed inside the loop, so a lone system message gets none.
 _GRANITE33_BASE = Format(
@@ -585,22 +594,21 @@ MEGREZ = Format(
 )
 
 _SMOLLM3_THINKING_SYSTEM = (
-    'You are a helpful AI assistant named SmolLM, trained by Hugging Face. Your role as an '
-    'assistant involves thoroughly exploring questions through a systematic thinking process '
-    'before providing the final precise and accurate solutions. This requires engaging in a '
-    'comprehensive cycle of analysis, summarizing, exploration, reassessment, reflection, backtracking, '
-    'and iteration to develop well-considered thinking process. Please structure your response '
-    'into two main sections: Thought and Solution using the specified format: <think> Thought '
-    'section </think> Solution section. In the Thought section, detail your reasoning process '
-    'in steps. Each step should include detailed considerations such as analysing questions, '
-    'summarizing relevant findings, brainstorming new ideas, verifying the accuracy of the '
-    'current steps, refining any errors, and revisiting previous steps. In the Solution section, '
-    'based on various attempts, explorations, and reflections from the Thought section, systematically '
-    'present the final solution that you deem correct. The Solution section should be logical, '
-    'accurate, and concise and detail necessary steps needed to reach the conclusion.'
+    "You are a helpful AI assistant named SmolLM, trained by Hugging Face. Your role as an "
+    "assistant involves thoroughly exploring questions through a systematic thinking process "
+    "before providing the final precise and accurate solutions. This requires engaging in a "
+    "comprehensive cycle of analysis, summarizing, exploration, reassessment, reflection, backtracking, "
+    "and iteration to develop well-considered thinking process. Please structure your response "
+    "into two main sections: Thought and Solution using the specified format: <think> Thought "
+    "section </think> Solution section. In the Thought section, detail your reasoning process "
+    "in steps. Each step should include detailed considerations such as analysing questions, "
+    "summarizing relevant findings, brainstorming new ideas, verifying the accuracy of the "
+    "current steps, refining any errors, and revisiting previous steps. In the Solution section, "
+    "based on various attempts, explorations, and reflections from the Thought section, systematically "
+    "present the final solution that you deem correct. The Solution section should be logical, "
+    "accurate, and concise and detail necessary steps needed to reach the conclusion."
 )
-_SMOLLM3_SYSTEM = 'You are a helpful AI assistant named SmolLM, trained by Hugging Face.'
-
+_SMOLLM3_SYSTEM = "You are a helpful AI assistant named SmolLM, trained by Hugging Face."
 
 
 def _smollm3_header(mode: str) -> Turn:
@@ -657,7 +665,9 @@ BUILTINS: tuple[Builtin, ...] = (
             source="tatsu-lab--alpaca--chujiezheng.jinja",
             roles={
                 # The template's indentation before `{{` survives (lstrip_blocks only strips before `{%`).
-                "user": Turn(prefix=("        ### Instruction:\n",), end=("\n\n",), sep=("\n",), transform=Transform.TRIM),
+                "user": Turn(
+                    prefix=("        ### Instruction:\n",), end=("\n\n",), sep=("\n",), transform=Transform.TRIM
+                ),
                 "assistant": Turn(
                     prefix=("        ### Response:\n",),
                     end=(EOS_CAT,),
@@ -1136,7 +1146,9 @@ BUILTINS: tuple[Builtin, ...] = (
             roles={
                 "system": Turn(prefix=("<|im_start|>system<|im_sep|>",), end=_PHI4_END),
                 # The assistant header follows every user turn; the template never reads add_generation_prompt.
-                "user": Turn(prefix=("<|im_start|>user<|im_sep|>",), end=_PHI4_END, sep=("<|im_start|>assistant<|im_sep|>",)),
+                "user": Turn(
+                    prefix=("<|im_start|>user<|im_sep|>",), end=_PHI4_END, sep=("<|im_start|>assistant<|im_sep|>",)
+                ),
                 "assistant": Turn(end=_PHI4_END, generated=True),
             },
             other=SKIP,
@@ -1150,9 +1162,7 @@ BUILTINS: tuple[Builtin, ...] = (
             name="qwen1.5",
             source="Qwen--Qwen1.5-72B-Chat.jinja",
             roles={"assistant": _qwen15("<|im_start|>assistant\n", generated=True)},
-            other=Turn(
-                prefix=("<|im_start|>", ROLE, "\n"), end=("<|im_end|>",), sep=("\n",), last=_QWEN15_OPEN
-            ),
+            other=Turn(prefix=("<|im_start|>", ROLE, "\n"), end=("<|im_end|>",), sep=("\n",), last=_QWEN15_OPEN),
             system=SystemPolicy.LEAD,
             system_turn=_qwen15("<|im_start|>system\n"),
             default_system="You are a helpful assistant",  # no full stop, unlike Qwen2
@@ -1170,9 +1180,7 @@ BUILTINS: tuple[Builtin, ...] = (
         "Qwen/Qwen2-VL-7B-Instruct",
         _QWEN_TOKENS,
         aliases=("qwen-2-vl",),
-        format=_chatml_with_default_system(
-            "qwen2-vl", "Qwen--Qwen2-VL-7B-Instruct.jinja", _QWEN_DEFAULT_SYSTEM
-        ),
+        format=_chatml_with_default_system("qwen2-vl", "Qwen--Qwen2-VL-7B-Instruct.jinja", _QWEN_DEFAULT_SYSTEM),
     ),
     Builtin(
         "Qwen/Qwen2.5-7B-Instruct",
@@ -1201,7 +1209,12 @@ BUILTINS: tuple[Builtin, ...] = (
     # The default system turn is printed inside the loop at loop.first; the output is the same.
     Builtin(
         "HuggingFaceTB/SmolLM2-135M-Instruct",
-        {"bos_token": "<|im_start|>", "eos_token": "<|im_end|>", "pad_token": "<|im_end|>", "unk_token": "<|endoftext|>"},
+        {
+            "bos_token": "<|im_start|>",
+            "eos_token": "<|im_end|>",
+            "pad_token": "<|im_end|>",
+            "unk_token": "<|endoftext|>",
+        },
         aliases=("smollm-2",),
         format=_chatml_with_default_system(
             "smollm2",

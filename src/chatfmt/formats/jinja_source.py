@@ -47,7 +47,9 @@ def _literal(text: str) -> str:
 
 
 # Names the generated template binds itself; a special token cannot be read under one of them.
-_LOCAL_NAMES = frozenset(("messages", "message", "loop_messages", "loop", "content", "system_text", "add_generation_prompt"))
+_LOCAL_NAMES = frozenset(
+    ("messages", "message", "loop_messages", "loop", "content", "system_text", "add_generation_prompt")
+)
 
 
 def _expression(pieces: list[object], content: str = "") -> str:
@@ -84,8 +86,23 @@ def _content(turn: Turn, value: str) -> str:
 
 # The fields the generator writes. Any other field must keep its default: a format that sets one (a
 # feature added to `Format` later included) is refused rather than written without it.
-_FORMAT_FIELDS = frozenset(("name", "source", "roles", "other", "start", "system", "system_turn", "default_system",
-                            "system_error", "after_system", "loop_prefix", "generation_prompt", "no_generation_prompt"))
+_FORMAT_FIELDS = frozenset(
+    (
+        "name",
+        "source",
+        "roles",
+        "other",
+        "start",
+        "system",
+        "system_turn",
+        "default_system",
+        "system_error",
+        "after_system",
+        "loop_prefix",
+        "generation_prompt",
+        "no_generation_prompt",
+    )
+)
 _TURN_FIELDS = frozenset(("prefix", "end", "sep", "transform", "generated"))
 _POLICIES = (SystemPolicy.TURN, SystemPolicy.LEAD, SystemPolicy.FOLD, SystemPolicy.REJECT)
 
@@ -99,7 +116,9 @@ def _unsupported_fields(obj: Any, written: frozenset[str], where: str) -> None:
 def _check_turn(turn: Turn, where: str) -> None:
     _unsupported_fields(turn, _TURN_FIELDS, where)
     if turn.transform not in (Transform.NONE, Transform.TRIM):
-        raise UnsupportedFormat(f"{where}: only the none and trim transforms can be generated, not {turn.transform.value}")
+        raise UnsupportedFormat(
+            f"{where}: only the none and trim transforms can be generated, not {turn.transform.value}"
+        )
 
 
 def _check(fmt: Format) -> None:

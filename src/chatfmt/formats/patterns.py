@@ -64,7 +64,9 @@ def _pieces(pattern: str, where: str) -> list[PatternPiece]:
         elif field.endswith("_token") and field.isidentifier():
             pieces.append(Token(field))
         else:
-            raise ValueError(f"{where}: unknown placeholder {{{field}}}; use {{content}}, {{role}} or a special token such as {{eos_token}}")
+            raise ValueError(
+                f"{where}: unknown placeholder {{{field}}}; use {{content}}, {{role}} or a special token such as {{eos_token}}"
+            )
     return pieces
 
 
@@ -90,7 +92,9 @@ def _turn(pattern: str, role: str, *, trim: bool, generated: bool) -> tuple[Turn
         prefix = [role if piece is ROLE else piece for piece in prefix]  # a named role is written out
     end, sep = _split_tail(_as_text(after))
     text = _as_text(prefix)
-    turn = Turn(prefix=text, end=end, sep=sep, transform=Transform.TRIM if trim else Transform.NONE, generated=generated)
+    turn = Turn(
+        prefix=text, end=end, sep=sep, transform=Transform.TRIM if trim else Transform.NONE, generated=generated
+    )
     return turn, text
 
 
@@ -115,7 +119,9 @@ def course_patterns(template: str) -> dict[str, str]:
     for line in template.splitlines(keepends=True):
         fields = [field for _, field, _, _ in string.Formatter().parse(line) if field and field.endswith("_message")]
         if len(fields) != 1:
-            raise ValueError(f"each line of a course-style template has one {{<role>_message}} placeholder, got {line!r}")
+            raise ValueError(
+                f"each line of a course-style template has one {{<role>_message}} placeholder, got {line!r}"
+            )
         role = fields[0][: -len("_message")]
         patterns[role] = line.replace("{" + fields[0] + "}", "{content}")
     return patterns
@@ -166,7 +172,9 @@ def format_from_patterns(
         if not isinstance(role, str) or not (pattern is None or isinstance(pattern, str)):
             raise TypeError(f"patterns map role names to pattern strings (or None), got {role!r}: {pattern!r}")
     trimmed = _roles_option(trim, patterns, "trim")
-    generating = _roles_option(generated if generated is not None else {"assistant"} & patterns.keys(), patterns, "generated")
+    generating = _roles_option(
+        generated if generated is not None else {"assistant"} & patterns.keys(), patterns, "generated"
+    )
     turns: dict[str, Rule] = {}
     prefixes: dict[str, Text] = {}
     for role, pattern in patterns.items():
@@ -175,7 +183,10 @@ def format_from_patterns(
         else:
             turns[role], prefixes[role] = _turn(pattern, role, trim=role in trimmed, generated=role in generating)
     supported = ", ".join(sorted(role for role in patterns if role != GENERIC))
-    other = turns.pop(GENERIC, Reject(f"The {name} chat format has no pattern for the role of this message; it has patterns for: {supported}"))
+    other = turns.pop(
+        GENERIC,
+        Reject(f"The {name} chat format has no pattern for the role of this message; it has patterns for: {supported}"),
+    )
     options: dict[str, Any] = {}
     system_turn = turns.get("system")
     if system == "turn":
@@ -185,7 +196,9 @@ def format_from_patterns(
             raise ValueError("default_system needs a system pattern")
     elif system == "fold":
         if not isinstance(system_turn, Turn):
-            raise ValueError('system="fold" needs a system pattern that wraps the system message, e.g. "<<SYS>>\\n{content}\\n<</SYS>>\\n\\n"')
+            raise ValueError(
+                'system="fold" needs a system pattern that wraps the system message, e.g. "<<SYS>>\\n{content}\\n<</SYS>>\\n\\n"'
+            )
         if default_system is not None:
             raise ValueError('default_system is not supported with system="fold"')
         turns["system"] = Reject(f"The {name} chat format allows a system message only as the first message")
@@ -258,7 +271,7 @@ def read_toml(source: str | TextFile) -> PatternFile:
         raise ValueError(f"unknown keys in a pattern format: {sorted(unknown)}")
     patterns = data.get("patterns")
     if not isinstance(patterns, dict) or not patterns:
-        raise ValueError("a pattern format needs a [patterns] table: role = \"...{content}...\"")
+        raise ValueError('a pattern format needs a [patterns] table: role = "...{content}..."')
     tokens = data.get("special_tokens", {})
     if not isinstance(tokens, dict) or not all(isinstance(value, str) for value in tokens.values()):
         raise ValueError("[special_tokens] maps token names to strings")

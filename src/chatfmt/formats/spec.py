@@ -273,7 +273,13 @@ class Format:
         if isinstance(self.other, Turn) and (self.other.group_open or self.other.group_close):
             raise ValueError("groups are only supported for named roles")
         policy = self.system
-        if policy in (SystemPolicy.LEAD, SystemPolicy.FOLD, SystemPolicy.COLLECT, SystemPolicy.LAST, SystemPolicy.INLINE):
+        if policy in (
+            SystemPolicy.LEAD,
+            SystemPolicy.FOLD,
+            SystemPolicy.COLLECT,
+            SystemPolicy.LAST,
+            SystemPolicy.INLINE,
+        ):
             if self.system_turn is None:
                 raise ValueError(f"system policy {policy.value} needs a system_turn")
             if ROLE in self.system_turn.prefix:
@@ -289,7 +295,8 @@ class Format:
         ):
             raise ValueError("with system policy fold no turn may skip empty contents")
         if policy is SystemPolicy.INLINE and any(
-            rule is SKIP or (isinstance(rule, Turn) and rule.skip_empty) for rule in (self.other, *(r for _, r in roles))
+            rule is SKIP or (isinstance(rule, Turn) and rule.skip_empty)
+            for rule in (self.other, *(r for _, r in roles))
         ):
             raise ValueError("with system policy inline every role prints its turn (no SKIP, no skip_empty)")
         if policy is SystemPolicy.REJECT and self.system_error is None:
@@ -302,9 +309,14 @@ class Format:
             raise ValueError("default_if_empty and declined_system_text need system policy lead")
         if self.default_if_empty and (self.default_system is None or self.system_turn.last is not None):  # type: ignore[union-attr]
             raise ValueError("default_if_empty needs a default_system and a system turn without a last tail")
-        if policy is SystemPolicy.FOLD and self.system_turn is not None and self.system_turn.transform not in (
-            Transform.NONE,
-            Transform.TRIM,
+        if (
+            policy is SystemPolicy.FOLD
+            and self.system_turn is not None
+            and self.system_turn.transform
+            not in (
+                Transform.NONE,
+                Transform.TRIM,
+            )
         ):
             raise ValueError("a folded system message supports only NONE or TRIM")
 
@@ -358,4 +370,3 @@ class Format:
     def handled(self) -> frozenset[str]:
         """Template variables a call may pass and still be rendered by the compiled path (the switch's)."""
         return frozenset() if self.switch is None else frozenset({self.switch.variable})
-

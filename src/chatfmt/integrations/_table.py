@@ -20,7 +20,9 @@ class PortableTemplate:
     """A Template that pickles: by its registry name when it was given one, else by source and tokens."""
 
     def __init__(self, template: str | Template) -> None:
-        self._spec: Any = template if isinstance(template, str) else (template.source, dict(template.special_tokens), template.name)
+        self._spec: Any = (
+            template if isinstance(template, str) else (template.source, dict(template.special_tokens), template.name)
+        )
         self._template: Template | None = template if isinstance(template, Template) else None
 
     @property
@@ -30,7 +32,9 @@ class PortableTemplate:
                 self._template = get_template(self._spec)
             else:
                 source, tokens, name = self._spec
-                self._template = Template(dict(source) if isinstance(source, Mapping) else source, special_tokens=tokens, name=name)
+                self._template = Template(
+                    dict(source) if isinstance(source, Mapping) else source, special_tokens=tokens, name=name
+                )
         return self._template
 
     def __getstate__(self) -> Any:

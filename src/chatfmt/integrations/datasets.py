@@ -23,12 +23,22 @@ __all__ = ["add_prompts"]
 class _MapBatch:
     """The batched map function; picklable for num_proc."""
 
-    def __init__(self, template: PortableTemplate, column: str, output: str, on_error: OnError, options: dict[str, Any]) -> None:
-        self.template, self.column, self.output, self.on_error, self.options = template, column, output, on_error, options
+    def __init__(
+        self, template: PortableTemplate, column: str, output: str, on_error: OnError, options: dict[str, Any]
+    ) -> None:
+        self.template, self.column, self.output, self.on_error, self.options = (
+            template,
+            column,
+            output,
+            on_error,
+            options,
+        )
 
     def __call__(self, table: Any, indices: list[int]) -> Any:
         first = indices[0] if indices else 0
-        return add_prompt_column(table, self.template.template, self.column, self.output, self.on_error, self.options, first)
+        return add_prompt_column(
+            table, self.template.template, self.column, self.output, self.on_error, self.options, first
+        )
 
 
 def _add(dataset: Any, function: _MapBatch, num_proc: int | None, batch_size: int) -> Any:
@@ -36,7 +46,9 @@ def _add(dataset: Any, function: _MapBatch, num_proc: int | None, batch_size: in
     mapped = dataset.with_format("arrow").map(
         function, batched=True, batch_size=batch_size, with_indices=True, num_proc=num_proc, desc="chatfmt prompts"
     )
-    return mapped.with_format(previous["type"], columns=None, output_all_columns=previous.get("output_all_columns", False))
+    return mapped.with_format(
+        previous["type"], columns=None, output_all_columns=previous.get("output_all_columns", False)
+    )
 
 
 def add_prompts(
@@ -66,5 +78,7 @@ def add_prompts(
         return mapped
     error = f"{output}_error"
     kept = mapped.filter(lambda reason: reason is None, input_columns=error, num_proc=num_proc).remove_columns(error)
-    rejected = mapped.filter(lambda reason: reason is not None, input_columns=error, num_proc=num_proc).remove_columns(output)
+    rejected = mapped.filter(lambda reason: reason is not None, input_columns=error, num_proc=num_proc).remove_columns(
+        output
+    )
     return kept, rejected

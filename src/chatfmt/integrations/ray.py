@@ -24,7 +24,12 @@ class PromptRenderer:
     """A callable for `Dataset.map_batches(PromptRenderer(...), batch_format="pyarrow")`."""
 
     def __init__(
-        self, template: str | Template, column: str = "messages", output: str = "text", on_error: OnError = "raise", **options: Any
+        self,
+        template: str | Template,
+        column: str = "messages",
+        output: str = "text",
+        on_error: OnError = "raise",
+        **options: Any,
     ) -> None:
         check_on_error(on_error)
         self.template = PortableTemplate(template)

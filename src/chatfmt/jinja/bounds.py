@@ -85,7 +85,9 @@ def json_layout(value: Any, indent: Any, separators: Any) -> int:
 
 
 def _pair_of_str(separators: Any) -> bool:
-    return isinstance(separators, (tuple, list)) and len(separators) == 2 and all(isinstance(s, str) for s in separators)
+    return (
+        isinstance(separators, (tuple, list)) and len(separators) == 2 and all(isinstance(s, str) for s in separators)
+    )
 
 
 def _layout(value: Any, depth: int, step: int, item_sep: int, key_sep: int) -> int:

@@ -42,12 +42,39 @@ from typing import Any
 from jinja2 import nodes
 from jinja2.compiler import CodeGenerator, Frame, optimizeconst
 
-PURE_STR_METHODS = frozenset((
-    "capitalize", "casefold", "count", "endswith", "find", "isalnum", "isalpha", "isdigit", "islower",
-    "isnumeric", "isspace", "istitle", "isupper", "lower", "lstrip", "partition", "removeprefix",
-    "removesuffix", "rfind", "rpartition", "rsplit", "rstrip", "split", "splitlines", "startswith", "strip",
-    "swapcase", "title", "upper",
-))
+PURE_STR_METHODS = frozenset(
+    (
+        "capitalize",
+        "casefold",
+        "count",
+        "endswith",
+        "find",
+        "isalnum",
+        "isalpha",
+        "isdigit",
+        "islower",
+        "isnumeric",
+        "isspace",
+        "istitle",
+        "isupper",
+        "lower",
+        "lstrip",
+        "partition",
+        "removeprefix",
+        "removesuffix",
+        "rfind",
+        "rpartition",
+        "rsplit",
+        "rstrip",
+        "split",
+        "splitlines",
+        "startswith",
+        "strip",
+        "swapcase",
+        "title",
+        "upper",
+    )
+)
 
 # Reading a dict: the sandbox allows these (they are not among the mutating methods it refuses).
 PURE_DICT_METHODS = frozenset(("get", "items", "keys", "values"))
@@ -133,9 +160,13 @@ class FastPathCodeGenerator(CodeGenerator):
         exact str with an undefined, and anything else goes to the sandbox."""
         obj = self._fresh_local()
         loop = f"{obj}.{name} if {obj}.__class__ is LoopContext else " if name in LOOP_COUNTERS else ""
-        self.write(f"(({obj}[{name!r}] if {name!r} in {obj} else environment.undefined(obj={obj}, name={name!r})) if ({obj} := ")
+        self.write(
+            f"(({obj}[{name!r}] if {name!r} in {obj} else environment.undefined(obj={obj}, name={name!r})) if ({obj} := "
+        )
         self.visit(target, frame)
-        self.write(f").__class__ is dict else {loop}{self._missing_on_str(obj, name)}environment.{fallback}({obj}, {name!r}))")
+        self.write(
+            f").__class__ is dict else {loop}{self._missing_on_str(obj, name)}environment.{fallback}({obj}, {name!r}))"
+        )
 
     @staticmethod
     def _missing_on_str(obj: str, name: str) -> str:
@@ -166,7 +197,9 @@ class FastPathCodeGenerator(CodeGenerator):
             self.visit(arg, frame)
         self.write(f") if ({obj} := ")
         self.visit(method.node, frame)
-        self.write(f").__class__ is {PURE_METHODS[method.attr]} else environment.call(context, environment.getattr({obj}, {method.attr!r})")
+        self.write(
+            f").__class__ is {PURE_METHODS[method.attr]} else environment.call(context, environment.getattr({obj}, {method.attr!r})"
+        )
         extra = {"_loop_vars": "_loop_vars"} if frame.loop_frame else {}
         if frame.block_frame:
             extra["_block_vars"] = "_block_vars"

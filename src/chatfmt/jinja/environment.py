@@ -74,7 +74,9 @@ def _raise_exception(message: Any) -> None:
     raise TemplateError(message)
 
 
-def _tojson(x: Any, ensure_ascii: Any = False, indent: Any = None, separators: Any = None, sort_keys: Any = False) -> str:
+def _tojson(
+    x: Any, ensure_ascii: Any = False, indent: Any = None, separators: Any = None, sort_keys: Any = False
+) -> str:
     # transformers' override: plain json.dumps, no HTML escaping; the first positional is ensure_ascii.
     if indent or separators:
         limits.check_built(bounds.json_layout(x, indent, separators), "'tojson'")
@@ -152,7 +154,9 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
         # first: `Macro.__call__` is pass_eval_context). Anything else goes through the sandbox.
         if kind is Macro:
             args = (__context.eval_ctx, *args)
-        elif not (kind is FunctionType and __obj in _OWN_FUNCTIONS or kind is _TemplateDict or __obj is _TemplateNamespace):
+        elif not (
+            kind is FunctionType and __obj in _OWN_FUNCTIONS or kind is _TemplateDict or __obj is _TemplateNamespace
+        ):
             if kind is BuiltinMethodType and type(__obj.__self__) is str and __obj.__name__ in _PADDING:
                 limits.check_built(bounds.padding(__obj.__name__, __obj.__self__, args), f"'{__obj.__name__}'")
             return super().call(__context, __obj, *args, **kwargs)

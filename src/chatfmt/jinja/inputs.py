@@ -130,11 +130,15 @@ def prepare_chat(conversation: Any, *, editable: bool = True) -> list[dict[str, 
         if not _REASONING_NAMES.isdisjoint(chain.from_iterable(chat)):
             chat = [_aliased(message) for message in chat]
         return chat
-    messages = conversation if type(conversation) is list else plain_data(getattr(conversation, "messages", conversation))
+    messages = (
+        conversation if type(conversation) is list else plain_data(getattr(conversation, "messages", conversation))
+    )
     # plain_data(message), inlined for the usual flat message of strings (see plain_data's first dict case).
     chat = [
         (message.copy() if editable else message)
-        if type(message) is dict and _SCALARS.issuperset(map(type, message.values())) and _SCALARS.issuperset(map(type, message))
+        if type(message) is dict
+        and _SCALARS.issuperset(map(type, message.values()))
+        and _SCALARS.issuperset(map(type, message))
         else plain_data(message)
         for message in messages
     ]

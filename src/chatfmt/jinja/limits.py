@@ -93,8 +93,18 @@ class budget:
     render's input in characters (see `Limits`): the work budget and the output cap grow by their share.
     """
 
-    __slots__ = ("_input_chars", "_input_size", "_token", "deadline", "granted", "iterations_left", "limits",
-                 "output_cap", "output_granted", "work_left")
+    __slots__ = (
+        "_input_chars",
+        "_input_size",
+        "_token",
+        "deadline",
+        "granted",
+        "iterations_left",
+        "limits",
+        "output_cap",
+        "output_granted",
+        "work_left",
+    )
 
     def __init__(self, limits: Limits, input_size: Callable[[], int] | None = None) -> None:
         self.limits = limits
@@ -143,7 +153,8 @@ class budget:
     def check_time(self) -> None:
         if self.deadline is not None and time.monotonic() > self.deadline:
             raise TemplateLimitExceeded(
-                f"the template ran longer than {self.limits.max_seconds} s (max_seconds) and was stopped", limit="max_seconds"
+                f"the template ran longer than {self.limits.max_seconds} s (max_seconds) and was stopped",
+                limit="max_seconds",
             )
 
     def check_size(self, size: int, what: str = "the output") -> None:

@@ -29,12 +29,32 @@ ContentHook = Callable[[list[dict[str, Any]]], None]
 class RenderCall:
     """Everything one `apply_chat_template` call shares between its conversations."""
 
-    __slots__ = ("add_generation_prompt", "clash", "compiled", "continue_final_message", "documents", "globals",
-                 "limits", "shared", "source", "tools", "variables")
+    __slots__ = (
+        "add_generation_prompt",
+        "clash",
+        "compiled",
+        "continue_final_message",
+        "documents",
+        "globals",
+        "limits",
+        "shared",
+        "source",
+        "tools",
+        "variables",
+    )
 
-    def __init__(self, *, source: str, compiled: jinja2.Template, tools: Any, documents: Any,
-                 add_generation_prompt: bool, continue_final_message: bool | str, variables: dict[str, Any],
-                 limits: Limits = DEFAULT_LIMITS) -> None:
+    def __init__(
+        self,
+        *,
+        source: str,
+        compiled: jinja2.Template,
+        tools: Any,
+        documents: Any,
+        add_generation_prompt: bool,
+        continue_final_message: bool | str,
+        variables: dict[str, Any],
+        limits: Limits = DEFAULT_LIMITS,
+    ) -> None:
         self.source = source
         self.compiled = compiled
         self.globals = template_globals(source)
@@ -48,15 +68,22 @@ class RenderCall:
         self.limits = limits
         # What every conversation's context holds but the messages: the globals overlaid with the call's
         # variables, as Jinja builds it (no variable is named "messages": see `clash`).
-        self.shared = {**self.globals, "tools": tools, "documents": documents,
-                       "add_generation_prompt": add_generation_prompt, **variables}
+        self.shared = {
+            **self.globals,
+            "tools": tools,
+            "documents": documents,
+            "add_generation_prompt": add_generation_prompt,
+            **variables,
+        }
 
     def render(self, cleaned_chat: Sequence[Mapping[str, Any]], mark_contents: ContentHook | None = None) -> str:
         """Render one conversation whose None-valued keys are already dropped.
 
         `mark_contents` may rewrite message contents after transformers' preparation (spans use it).
         """
-        chat = inputs.prepare_chat(cleaned_chat, editable=mark_contents is not None or bool(self.continue_final_message))
+        chat = inputs.prepare_chat(
+            cleaned_chat, editable=mark_contents is not None or bool(self.continue_final_message)
+        )
         if mark_contents is not None:
             mark_contents(chat)
         final = self._tag_final_message(chat) if self.continue_final_message else None

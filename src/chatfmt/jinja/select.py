@@ -28,8 +28,9 @@ def _direct_form(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
     return type(attribute) is str and "." not in attribute and not attribute.isdigit() and test in TESTS
 
 
-def _select(environment: Any, value: Any, attribute: str, test: Callable[..., Any], rest: tuple[Any, ...],
-            keep: bool) -> Iterator[Any]:
+def _select(
+    environment: Any, value: Any, attribute: str, test: Callable[..., Any], rest: tuple[Any, ...], keep: bool
+) -> Iterator[Any]:
     if value:
         getitem = environment.getitem
         for item in value:

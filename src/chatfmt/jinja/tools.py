@@ -75,7 +75,7 @@ def _optional_media_type(hint: Any) -> str | None:
 
 
 def _enum_schema(values: list[Any]) -> dict[str, Any]:
-    """"type" lists each JSON type once, in first-seen order (not sorted, unlike unions)."""
+    """ "type" lists each JSON type once, in first-seen order (not sorted, unlike unions)."""
     names = list(dict.fromkeys(_ENUM_VALUE_TYPES[type(value)] for value in values))
     return {"type": names[0] if len(names) == 1 else names, "enum": values}
 

@@ -43,22 +43,46 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--column", default="messages", help="the conversation column (default: messages)")
     parser.add_argument("--output-column", default="text", help="the prompt column (default: text)")
     parser.add_argument("--keep-conversation", action="store_true", help="also write the conversation column")
-    parser.add_argument("--spans", choices=("chars", "bytes"), help="also write TEXT_spans: the generation spans of each prompt")
-    parser.add_argument("--on-error", choices=("fail", "skip"), default="fail",
-                        help="fail: stop at the first bad record (default); skip: write bad records to OUTPUT.rejects.jsonl")
-    parser.add_argument("--compression", default="snappy", choices=("snappy", "zstd", "lz4", "gzip", "none"),
-                        help="Parquet compression (default snappy; none writes fastest, zstd smallest)")
+    parser.add_argument(
+        "--spans", choices=("chars", "bytes"), help="also write TEXT_spans: the generation spans of each prompt"
+    )
+    parser.add_argument(
+        "--on-error",
+        choices=("fail", "skip"),
+        default="fail",
+        help="fail: stop at the first bad record (default); skip: write bad records to OUTPUT.rejects.jsonl",
+    )
+    parser.add_argument(
+        "--compression",
+        default="snappy",
+        choices=("snappy", "zstd", "lz4", "gzip", "none"),
+        help="Parquet compression (default snappy; none writes fastest, zstd smallest)",
+    )
     parser.add_argument("--workers", type=int, default=1, help="render in N processes, keeping the order (default 1)")
-    parser.add_argument("--block-bytes", type=int, default=BLOCK_BYTES, help=argparse.SUPPRESS)  # tests: many small batches
+    parser.add_argument(
+        "--block-bytes", type=int, default=BLOCK_BYTES, help=argparse.SUPPRESS
+    )  # tests: many small batches
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     flags = parser.add_mutually_exclusive_group()
     flags.add_argument("--add-generation-prompt", action="store_true", help="end with the assistant turn header")
-    flags.add_argument("--continue-final-message", nargs="?", const="content", default=None, metavar="FIELD",
-                       help="leave the final message open (optionally a field, e.g. reasoning_content)")
+    flags.add_argument(
+        "--continue-final-message",
+        nargs="?",
+        const="content",
+        default=None,
+        metavar="FIELD",
+        help="leave the final message open (optionally a field, e.g. reasoning_content)",
+    )
     parser.add_argument("--chat-template", metavar="NAME", help="which of a repo's named templates to use")
-    parser.add_argument("--set", dest="variables", action="append", default=[], metavar="KEY=VALUE",
-                        help="a template variable; VALUE is parsed as JSON when it can be")
+    parser.add_argument(
+        "--set",
+        dest="variables",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a template variable; VALUE is parsed as JSON when it can be",
+    )
 
 
 _worker_job: Job | None = None
@@ -170,9 +194,13 @@ def _run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             import numpy  # noqa: F401
             import pyarrow  # noqa: F401
         except ImportError as exc:
-            raise UsageError(f"Parquet input or output needs pyarrow and numpy: pip install 'chatfmt[dataset]' ({exc})") from exc
+            raise UsageError(
+                f"Parquet input or output needs pyarrow and numpy: pip install 'chatfmt[dataset]' ({exc})"
+            ) from exc
     template = get_template(args.name)
-    job = Job(args.name, args.column, args.output_column, output_format(target), options, args.keep_conversation, args.spans)
+    job = Job(
+        args.name, args.column, args.output_column, output_format(target), options, args.keep_conversation, args.spans
+    )
     plain = (args.output_column, f"{args.output_column}_spans")
     sink = ParquetSink(target, plain, args.compression) if job.output_format == "parquet" else JsonlSink(target)
     rejects = RejectsSink(target)
@@ -242,8 +270,10 @@ def _run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 
 
 def _check_columns(result: Result, job: Job) -> None:
-    if result.schema is not None and job.output in result.schema.names and not (
-        job.output == job.column and not job.keep_conversation
+    if (
+        result.schema is not None
+        and job.output in result.schema.names
+        and not (job.output == job.column and not job.keep_conversation)
     ):
         raise UsageError(f"the input already has a column {job.output!r}; choose another with --output-column")
 

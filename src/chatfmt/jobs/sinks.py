@@ -105,7 +105,9 @@ class RejectsSink(_Atomic):
         if self.file is None:
             self.file = open(self.temporary, "wb")
         for reject in rejects:
-            self.file.write(self._encoder.encode({"line": reject.line, "reason": reject.reason, "record": reject.record}) + b"\n")
+            self.file.write(
+                self._encoder.encode({"line": reject.line, "reason": reject.reason, "record": reject.record}) + b"\n"
+            )
         self.count += len(rejects)
 
     def commit(self) -> None:

@@ -52,7 +52,7 @@ class ArrowRows:
 
 
 def input_format(path: Path) -> str:
-    """"parquet" or "jsonl", from the file name."""
+    """ "parquet" or "jsonl", from the file name."""
     name = path.name.lower()
     for suffix in (".gz", ".zst"):
         name = name.removesuffix(suffix)

@@ -131,4 +131,6 @@ def process(batch: RawLines | FileRange | ArrowRows, job: Job, template: Any) ->
         rejected = sorted(checked.rejects + rejects, key=lambda r: r.line)
         return Result(table, records, table.num_rows, checked.span, rejected, checked.blank, schema)
     payload, rejects, written = _jsonl_output(checked, job, template)
-    return Result(payload, records, written, checked.span, sorted(checked.rejects + rejects, key=lambda r: r.line), checked.blank)
+    return Result(
+        payload, records, written, checked.span, sorted(checked.rejects + rejects, key=lambda r: r.line), checked.blank
+    )

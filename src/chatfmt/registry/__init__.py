@@ -68,7 +68,9 @@ class Registry:
         for builtin in BUILTINS:
             self._add(builtin.name, builtin.aliases, "builtin", builtin.model, _builtin_loader(builtin))
 
-    def _add(self, name: str, aliases: tuple[str, ...], kind: EntryKind, description: str, loader: Callable[[], Template]) -> None:
+    def _add(
+        self, name: str, aliases: tuple[str, ...], kind: EntryKind, description: str, loader: Callable[[], Template]
+    ) -> None:
         key = normalize(name)
         self._loaders[key] = loader
         self._entries[key] = Entry(name, aliases, kind, description)
@@ -82,12 +84,16 @@ class Registry:
             return key
         return self._aliases.get(key)
 
-    def register(self, name: str, template: Template | str, *, clobber: bool = False, aliases: tuple[str, ...] = ()) -> None:
+    def register(
+        self, name: str, template: Template | str, *, clobber: bool = False, aliases: tuple[str, ...] = ()
+    ) -> None:
         """Add `template` under `name`; refuse to replace an existing name or alias unless `clobber`."""
         if isinstance(template, str):
             template = Template.from_jinja(template, name=name)
         if not isinstance(template, Template):
-            raise TypeError(f"register_template takes a chatfmt.Template or Jinja source, got {type(template).__name__}")
+            raise TypeError(
+                f"register_template takes a chatfmt.Template or Jinja source, got {type(template).__name__}"
+            )
         with self._lock:
             for candidate in (name, *aliases):
                 owner = self._owner(candidate)
@@ -115,8 +121,10 @@ class Registry:
         if owner is None or key in _allowed_overrides():
             return None
         kind = "built-in" if self._entries[owner].kind == "builtin" else "registered"
-        return (f"the name belongs to the {kind} template {self._entries[owner].name!r}; "
-                f"set {OVERRIDES_ENV}={key} to let the plugin replace it")
+        return (
+            f"the name belongs to the {kind} template {self._entries[owner].name!r}; "
+            f"set {OVERRIDES_ENV}={key} to let the plugin replace it"
+        )
 
     def get(self, name: str, *, special_tokens: Mapping[str, Any] | None = None) -> Template:
         """The template called `name` (see the module docstring for how names are read).
@@ -209,7 +217,11 @@ def _builtin_loader(builtin: Builtin) -> Callable[[], Template]:
     def load() -> Template:
         origin = Origin("builtin", {"model": builtin.model, "corpus_file": builtin.corpus_file})
         return Template(
-            builtin.read_source(), special_tokens=builtin.special_tokens, name=builtin.name, origin=origin, format=builtin.format
+            builtin.read_source(),
+            special_tokens=builtin.special_tokens,
+            name=builtin.name,
+            origin=origin,
+            format=builtin.format,
         )
 
     return load
@@ -238,7 +250,9 @@ def get_template(name: str, *, special_tokens: Mapping[str, Any] | None = None) 
     return REGISTRY.get(name, special_tokens=special_tokens)
 
 
-def register_template(name: str, template: Template | str, *, clobber: bool = False, aliases: tuple[str, ...] = ()) -> None:
+def register_template(
+    name: str, template: Template | str, *, clobber: bool = False, aliases: tuple[str, ...] = ()
+) -> None:
     """Register `template` (or Jinja source) under `name`; existing names are kept unless `clobber=True`."""
     REGISTRY.register(name, template, clobber=clobber, aliases=aliases)
 

@@ -103,7 +103,9 @@ class FolderFiles(FileSet):
         return path.read_text(encoding="utf-8") if path.is_file() else None
 
     def template_names(self) -> list[str]:
-        return [f"{CHAT_TEMPLATE_DIR}/{path.name}" for path in sorted((self.folder / CHAT_TEMPLATE_DIR).glob("*.jinja"))]
+        return [
+            f"{CHAT_TEMPLATE_DIR}/{path.name}" for path in sorted((self.folder / CHAT_TEMPLATE_DIR).glob("*.jinja"))
+        ]
 
 
 class MemoryFiles(FileSet):
@@ -117,7 +119,9 @@ class MemoryFiles(FileSet):
         return self.files.get(name)
 
     def template_names(self) -> list[str]:
-        return sorted(name for name in self.files if name.startswith(f"{CHAT_TEMPLATE_DIR}/") and name.endswith(".jinja"))
+        return sorted(
+            name for name in self.files if name.startswith(f"{CHAT_TEMPLATE_DIR}/") and name.endswith(".jinja")
+        )
 
 
 def no_template_message(label: str) -> str:
@@ -158,11 +162,15 @@ def _config_templates(value: Any, origin: str, files: FileSet) -> tuple[Template
     """A config's `chat_template` value: a string, or a list of {"name", "template"} objects."""
     if isinstance(value, str):
         return value, {"": origin}
-    if isinstance(value, list) and all(isinstance(item, dict) and {"name", "template"} <= item.keys() for item in value):
+    if isinstance(value, list) and all(
+        isinstance(item, dict) and {"name", "template"} <= item.keys() for item in value
+    ):
         named = {item["name"]: item["template"] for item in value}
         return named, {name: f"{origin}#{name}" for name in named}
-    raise files.error(f"{origin} in {files.label} has a 'chat_template' that is neither a string nor a list of "
-                      "{\"name\", \"template\"} objects")
+    raise files.error(
+        f"{origin} in {files.label} has a 'chat_template' that is neither a string nor a list of "
+        '{"name", "template"} objects'
+    )
 
 
 def _tokenizer_templates(files: FileSet) -> tuple[Templates | None, dict[str, str]]:

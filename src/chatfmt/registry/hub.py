@@ -84,7 +84,9 @@ def fetch(repo_id: str, *, revision: str | None = None, token: str | bool | None
             repo_id=repo_id,
         ) from exc
     except errors.RevisionNotFoundError as exc:
-        raise HubError(f"{where}: the revision does not exist; use a branch, tag or commit of the repo", repo_id=repo_id) from exc
+        raise HubError(
+            f"{where}: the revision does not exist; use a branch, tag or commit of the repo", repo_id=repo_id
+        ) from exc
     except errors.LocalEntryNotFoundError as exc:
         message = _unreachable_message(where, repo_id, reason, offline)
         raise HubUnreachable(message, repo_id=repo_id, reason=reason, offline=offline) from exc
@@ -104,7 +106,9 @@ class _Fetch:
     instead of waiting out huggingface_hub's retries for every file.
     """
 
-    def __init__(self, hub: Any, repo_id: str, revision: str | None, token: str | bool | None, *, unreachable: bool) -> None:
+    def __init__(
+        self, hub: Any, repo_id: str, revision: str | None, token: str | bool | None, *, unreachable: bool
+    ) -> None:
         self.hub, self.repo_id, self.revision, self.token = hub, repo_id, revision, token
         self.commit: str | None = None
         self.folder: Path | None = None
@@ -131,10 +135,16 @@ class _Fetch:
         self.asked_hub = self.asked_hub or self.commit is not None
         revision = self.commit or self.revision
         try:
-            path: Path | None = Path(self.hub.hf_hub_download(
-                self.repo_id, name, revision=revision, token=self.token, library_name="chatfmt",
-                local_files_only=self.unreachable,
-            ))
+            path: Path | None = Path(
+                self.hub.hf_hub_download(
+                    self.repo_id,
+                    name,
+                    revision=revision,
+                    token=self.token,
+                    library_name="chatfmt",
+                    local_files_only=self.unreachable,
+                )
+            )
         except errors.RemoteEntryNotFoundError:
             path = None
         except errors.LocalEntryNotFoundError:
@@ -160,7 +170,9 @@ class _Fetch:
         from huggingface_hub.hf_api import RepoFile
 
         assert self.folder is not None
-        local = [f"{CHAT_TEMPLATE_DIR}/{path.name}" for path in sorted((self.folder / CHAT_TEMPLATE_DIR).glob("*.jinja"))]
+        local = [
+            f"{CHAT_TEMPLATE_DIR}/{path.name}" for path in sorted((self.folder / CHAT_TEMPLATE_DIR).glob("*.jinja"))
+        ]
         if self.unreachable or not self.asked_hub:
             return local
         try:
@@ -181,11 +193,15 @@ _UNKNOWN = object()
 
 def _unreachable_message(where: str, repo_id: str, reason: str | None, offline: bool) -> str:
     if offline:
-        return (f"{where} is not in the local cache, and HF_HUB_OFFLINE is set so the Hub was not asked; fetch it "
-                f"once while online (`chatfmt pull {repo_id}`, with HF_HUB_OFFLINE unset), then it loads offline")
-    return (f"{where} cannot be reached ({reason or 'the Hub did not answer'}) and is not in the local cache. "
-            f"To work offline, fetch it once while online (`chatfmt pull {repo_id}`); then it loads from the cache, "
-            "and HF_HUB_OFFLINE=1 stops chatfmt from trying the network at all")
+        return (
+            f"{where} is not in the local cache, and HF_HUB_OFFLINE is set so the Hub was not asked; fetch it "
+            f"once while online (`chatfmt pull {repo_id}`, with HF_HUB_OFFLINE unset), then it loads offline"
+        )
+    return (
+        f"{where} cannot be reached ({reason or 'the Hub did not answer'}) and is not in the local cache. "
+        f"To work offline, fetch it once while online (`chatfmt pull {repo_id}`); then it loads from the cache, "
+        "and HF_HUB_OFFLINE=1 stops chatfmt from trying the network at all"
+    )
 
 
 def _no_template_message(repo_id: str) -> str:

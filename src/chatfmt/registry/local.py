@@ -74,7 +74,9 @@ def load_gguf(path: Path) -> Template:
     try:
         import gguf
     except ImportError as exc:
-        raise TemplateNotFound(f"reading the GGUF file {str(path)!r} needs the gguf package: pip install 'chatfmt[gguf]'") from exc
+        raise TemplateNotFound(
+            f"reading the GGUF file {str(path)!r} needs the gguf package: pip install 'chatfmt[gguf]'"
+        ) from exc
     label = f"GGUF file {str(path)!r}"
     try:
         fields = gguf.GGUFReader(path).fields
@@ -87,12 +89,18 @@ def load_gguf(path: Path) -> Template:
                 config[name] = _gguf_string(vocabulary, index)  # one entry: a vocabulary has ~10^5 of them
         names_field = fields.get("tokenizer.chat_templates")  # the names of the named templates
         names = [_gguf_string(names_field, i) for i in range(len(names_field.data))] if names_field is not None else []
-        templates = {key: _gguf_string(field) for key, field in fields.items()
-                     if key.startswith("tokenizer.chat_template") and key != "tokenizer.chat_templates"}
+        templates = {
+            key: _gguf_string(field)
+            for key, field in fields.items()
+            if key.startswith("tokenizer.chat_template") and key != "tokenizer.chat_templates"
+        }
     except Exception as exc:  # a truncated or foreign file: gguf raises ValueError, struct errors, ...
         raise TemplateNotFound(f"{label} cannot be read: {type(exc).__name__}: {exc}") from exc
-    named = [{"name": name, "template": templates[f"tokenizer.chat_template.{name}"]}
-             for name in names if f"tokenizer.chat_template.{name}" in templates]
+    named = [
+        {"name": name, "template": templates[f"tokenizer.chat_template.{name}"]}
+        for name in names
+        if f"tokenizer.chat_template.{name}" in templates
+    ]
     default = templates.get("tokenizer.chat_template")
     if named:
         config["chat_template"] = ([{"name": "default", "template": default}] if default is not None else []) + named
@@ -114,7 +122,9 @@ def load_file(path: str | os.PathLike[str], *, special_tokens: Mapping[str, Any]
     path = Path(path)
     if path.suffix.lower() == ".toml":
         try:
-            return Template.from_toml(path, special_tokens=special_tokens).replace(origin=Origin("file", {"path": str(path.resolve())}))
+            return Template.from_toml(path, special_tokens=special_tokens).replace(
+                origin=Origin("file", {"path": str(path.resolve())})
+            )
         except OSError as exc:
             raise TemplateNotFound(f"cannot read pattern format file {str(path)!r}: {exc}") from exc
     try:
@@ -141,7 +151,7 @@ def _warn_missing_tokens(template: Template, where: str) -> None:
     if missing:
         warnings.warn(
             f"the chat template {where} reads {', '.join(missing)}, which {'was' if len(missing) == 1 else 'were'} not "
-            "given: it prints \"\" there (or raises where it joins it with +), as transformers does for a tokenizer "
+            'given: it prints "" there (or raises where it joins it with +), as transformers does for a tokenizer '
             "without that token. Pass special_tokens={...} (on the command line: --bos, --eos).",
             MissingSpecialTokenWarning,
             stacklevel=4,

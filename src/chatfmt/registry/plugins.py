@@ -60,7 +60,9 @@ def _to_template(obj: Any) -> Template:
         return Template.from_jinja(obj)
     if isinstance(obj, Format):
         return Template(format=obj)  # its Jinja is generated from it
-    raise TypeError(f"a chatfmt plugin must provide Jinja source (str), a chatfmt.Format or a chatfmt.Template, got {type(obj).__name__}")
+    raise TypeError(
+        f"a chatfmt plugin must provide Jinja source (str), a chatfmt.Format or a chatfmt.Template, got {type(obj).__name__}"
+    )
 
 
 def _with_origin(template: Template, plugin: Plugin) -> Template:

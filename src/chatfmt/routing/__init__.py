@@ -113,7 +113,9 @@ def _probe_conversations() -> list[list[dict[str, str]]]:
     ]
 
 
-JinjaRender = Callable[[list[dict[str, str]], bool, Mapping[str, "Any"]], str]  # quoted: typing is not imported at run time
+JinjaRender = Callable[
+    [list[dict[str, str]], bool, Mapping[str, "Any"]], str
+]  # quoted: typing is not imported at run time
 
 
 def _jinja_reference(source: str, tokens: Mapping[str, str]) -> JinjaRender:
@@ -298,8 +300,12 @@ def _claimed_renderer(
     jinja = _jinja_reference(source, dict(tokens))
     with clock.fixed_clock(clock.now()):  # both sides print the same date
         for variables in _switch_settings(renderer):
-            difference = first_difference(with_variables(renderer.render, variables), with_variables(jinja, variables), source)
+            difference = first_difference(
+                with_variables(renderer.render, variables), with_variables(jinja, variables), source
+            )
             if difference is not None:
                 difference = dataclasses.replace(difference, variables=variables)
-                raise FormatMismatch(f"format {fmt.name!r} does not render like its Jinja source: {difference.describe()}", difference)
+                raise FormatMismatch(
+                    f"format {fmt.name!r} does not render like its Jinja source: {difference.describe()}", difference
+                )
     return renderer

@@ -85,12 +85,26 @@ _LITERAL_TYPES = (str, int, float, bool, type(None))
 # `x.k` and `x['k']` differ only where x has both an attribute and an item named k: dict methods.
 _DICT_ATTRIBUTES = frozenset(dir(dict))
 _UNSUPPORTED = (
-    nodes.Extends, nodes.Block, nodes.Include, nodes.Import, nodes.FromImport, nodes.With, nodes.Scope,
-    nodes.OverlayScope, nodes.EvalContextModifier, nodes.ExprStmt,
+    nodes.Extends,
+    nodes.Block,
+    nodes.Include,
+    nodes.Import,
+    nodes.FromImport,
+    nodes.With,
+    nodes.Scope,
+    nodes.OverlayScope,
+    nodes.EvalContextModifier,
+    nodes.ExprStmt,
 )
 _COMPARE: dict[str, Callable[[Any, Any], Any]] = {
-    "eq": operator.eq, "ne": operator.ne, "lt": operator.lt, "gt": operator.gt, "lteq": operator.le,
-    "gteq": operator.ge, "in": lambda a, b: a in b, "notin": lambda a, b: a not in b,
+    "eq": operator.eq,
+    "ne": operator.ne,
+    "lt": operator.lt,
+    "gt": operator.gt,
+    "lteq": operator.le,
+    "gteq": operator.ge,
+    "in": lambda a, b: a in b,
+    "notin": lambda a, b: a not in b,
 }
 
 
@@ -205,9 +219,7 @@ def _inline_generation(body: list[nodes.Node]) -> tuple[list[nodes.Node], int]:
 def _always_defined(tree: nodes.Template) -> frozenset[str]:
     """The always-passed names whose every binding in the template is `set name = <constant>`."""
     bound_otherwise: set[str] = set()
-    constant_targets = {
-        id(node.target) for node in tree.find_all(nodes.Assign) if isinstance(node.node, nodes.Const)
-    }
+    constant_targets = {id(node.target) for node in tree.find_all(nodes.Assign) if isinstance(node.node, nodes.Const)}
     for name in tree.find_all(nodes.Name):
         if name.ctx != "load" and id(name) not in constant_targets:
             bound_otherwise.add(name.name)
@@ -382,6 +394,7 @@ def _merged_statements(stmts: list[nodes.Stmt]) -> list[nodes.Stmt]:
 
 
 # --- rewrite 8: local names ----------------------------------------------------------------------------
+
 
 def _target_names(target: nodes.Node) -> list[str]:
     if isinstance(target, nodes.Name):

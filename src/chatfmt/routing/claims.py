@@ -26,13 +26,40 @@ Render = Callable[[Conversation, bool], "str | None"]
 
 SWEEP_SEED = 20240903
 SWEEP_SIZE = 300
-_SEARCH_METHODS = frozenset(("startswith", "endswith", "split", "rsplit", "find", "rfind", "index", "rindex", "count",
-                             "replace", "partition", "rpartition", "strip", "lstrip", "rstrip", "removeprefix",
-                             "removesuffix"))
+_SEARCH_METHODS = frozenset(
+    (
+        "startswith",
+        "endswith",
+        "split",
+        "rsplit",
+        "find",
+        "rfind",
+        "index",
+        "rindex",
+        "count",
+        "replace",
+        "partition",
+        "rpartition",
+        "strip",
+        "lstrip",
+        "rstrip",
+        "removeprefix",
+        "removesuffix",
+    )
+)
 _SEARCH_FILTERS = frozenset(("replace", "split", "trim"))
 _BASE_ROLES = ("system", "user", "assistant", "tool", "developer", "narrator", "")
-_BASE_CONTENTS = ("Hi", "", " ", "\n", "  padded \n", "\ttab\n\nline", "héllo 👋🏽 e\u0301 日本語",
-                  "<|im_end|> [INST] </s> {{ x }}", "<think>a</think>b")
+_BASE_CONTENTS = (
+    "Hi",
+    "",
+    " ",
+    "\n",
+    "  padded \n",
+    "\ttab\n\nline",
+    "héllo 👋🏽 e\u0301 日本語",
+    "<|im_end|> [INST] </s> {{ x }}",
+    "<think>a</think>b",
+)
 
 
 class FormatMismatch(ValueError):
@@ -72,8 +99,10 @@ class Difference:
             return _short(result) if isinstance(result, str) else f"raises {result[0].__name__}: {result[1]}"
 
         setting = "".join(f", {name}={value!r}" for name, value in self.variables.items())
-        return (f"messages={_short(self.conversation, 300)}, add_generation_prompt={self.add_generation_prompt}{setting}: "
-                f"{fast} gives {show(self.compiled)}; {reference} gives {show(self.jinja)}")
+        return (
+            f"messages={_short(self.conversation, 300)}, add_generation_prompt={self.add_generation_prompt}{setting}: "
+            f"{fast} gives {show(self.compiled)}; {reference} gives {show(self.jinja)}"
+        )
 
 
 @dataclass
@@ -151,7 +180,9 @@ def derived_probes(roles: list[str], contents: list[str]) -> Iterator[Conversati
             yield chat(("system", "S"), (first, "one"), (second, "two"), ("user", "three"))
 
 
-def random_sweep(roles: list[str], contents: list[str], count: int = SWEEP_SIZE, seed: int = SWEEP_SEED) -> Iterator[Conversation]:
+def random_sweep(
+    roles: list[str], contents: list[str], count: int = SWEEP_SIZE, seed: int = SWEEP_SEED
+) -> Iterator[Conversation]:
     """`count` conversations of 1–6 messages drawn from the probe material, the same for every run."""
     rng = random.Random(seed)
     for _ in range(count):
