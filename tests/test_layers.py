@@ -1,7 +1,7 @@
 """The package's layers import downward only, and no import cycle exists, deferred imports included.
 
 Every import statement counts, wherever it stands (module level, inside a function, under
-TYPE_CHECKING), and so do the `cimport`/`import` lines of the Cython sources. A module may import one in
+TYPE_CHECKING), and so do the `cimport`/`import` lines of the Cython sources (.pyx and .pxd). A module may import one in
 its own layer or below, never above; the layers, lowest first, are the architecture of the README.
 """
 
@@ -68,7 +68,7 @@ def _from_targets(base: str, names: list[str], modules: set[str]) -> set[str]:
 def _imports(path: Path, modules: set[str]) -> set[str]:
     module, package = _module_name(path), _is_package(path)
     targets: set[str] = set()
-    if path.suffix == ".pyx":
+    if path.suffix in (".pyx", ".pxd"):
         for level, name, names in re.findall(r"^\s*from\s+(\.*)([\w.]*)\s+c?import\s+(.+)$", path.read_text(), re.M):
             base = _resolve(module, False, len(level), name or None)
             targets |= _from_targets(base, [n.strip() for n in names.split(",")], modules)
@@ -84,7 +84,7 @@ def _imports(path: Path, modules: set[str]) -> set[str]:
 
 
 def _graph() -> dict[str, set[str]]:
-    files = [p for p in PACKAGE.rglob("*") if p.suffix in (".py", ".pyx") and "__pycache__" not in p.parts]
+    files = [p for p in PACKAGE.rglob("*") if p.suffix in (".py", ".pyx", ".pxd") and "__pycache__" not in p.parts]
     modules = {_module_name(p) for p in files}
     return {_module_name(p): _imports(p, modules) for p in files}
 

@@ -19,7 +19,7 @@ import jinja2
 
 from . import jobs
 from . import messages as _messages
-from .cli_common import UsageError
+from .cli_common import UsageError, add_render_options
 from .cli_common import parse_variables as _variables
 from .errors import ChatfmtError, HubUnreachable
 from .registry import REGISTRY, PluginWarning, get_template
@@ -57,31 +57,9 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument(
         "file", nargs="?", help='JSON file with a list of messages or {"messages": [...]}; default stdin'
     )
-    flags = render.add_mutually_exclusive_group()
-    flags.add_argument("--add-generation-prompt", action="store_true", help="end with the assistant turn header")
-    flags.add_argument(
-        "--continue-final-message",
-        nargs="?",
-        const="content",
-        default=None,
-        metavar="FIELD",
-        help="leave the final message open for the model to continue (optionally a field, e.g. reasoning_content)",
-    )
-    render.add_argument(
-        "--chat-template",
-        metavar="NAME",
-        help="which of a repo's named templates to use (e.g. tool_use, rag), as transformers' chat_template",
-    )
+    add_render_options(render)
     render.add_argument("--tools", metavar="FILE", help="JSON file with a list of tool schemas")
     render.add_argument("--documents", metavar="FILE", help="JSON file with a list of documents")
-    render.add_argument(
-        "--set",
-        dest="variables",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help='a template variable; VALUE is parsed as JSON when it can be (true, 3, "x"), else taken as a string',
-    )
     render.add_argument(
         "--no-validate",
         dest="validate",

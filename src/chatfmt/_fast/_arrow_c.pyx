@@ -22,6 +22,7 @@ from libc.string cimport memcpy, memcmp
 from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_RawFree, PyMem_RawRealloc
 
 from . import _plan
+from ._codes cimport *
 from ._plan import Plan
 
 cdef extern from "Python.h":
@@ -38,33 +39,7 @@ cdef enum:
     S_NULL_MESSAGE = 3
     S_NULL_ROLE = 4
 
-cdef enum:
-    TURN = 0
-    SKIPPED = 1
-    REJECTED = 2
-    DECLINED = 3
-cdef enum:
-    T_NONE = 0
-    T_TRIM = 1
-    T_JSON = 2
-    T_AFTER_THINK = 3
-cdef enum:
-    SYS_TURN = 0
-    SYS_LEAD = 1
-    SYS_FOLD = 2
-    SYS_REJECT = 3
-    SYS_COLLECT = 4
-cdef enum:
-    MAX_DECLINED = 8
-
-for _name, _value in {
-    "TURN": TURN, "SKIPPED": SKIPPED, "REJECTED": REJECTED, "DECLINED": DECLINED,
-    "T_NONE": T_NONE, "T_TRIM": T_TRIM, "T_JSON": T_JSON, "T_AFTER_THINK": T_AFTER_THINK,
-    "SYS_TURN": SYS_TURN, "SYS_LEAD": SYS_LEAD, "SYS_FOLD": SYS_FOLD, "SYS_REJECT": SYS_REJECT,
-    "SYS_COLLECT": SYS_COLLECT,
-}.items():
-    if getattr(_plan, _name) != _value:
-        raise ImportError(f"chatfmt._fast._arrow_c is out of date with _plan ({_name})")
+check_codes("chatfmt._fast._arrow_c", _plan)
 
 
 cdef const char* _EMPTY = b""

@@ -16,6 +16,7 @@ from cpython.object cimport PyObject
 from cpython.ref cimport Py_INCREF, Py_XDECREF
 
 from . import _plan
+from ._codes cimport *
 from ._plan import Variants, build_plan, static_variant
 from ._reasoning import is_query, past_after_think, reasoning_of, think_block
 
@@ -174,42 +175,8 @@ cdef object _dumps_json(object content):
 
 cdef enum:
     SMALL = 16  # conversations up to this many messages need no heap allocation
-    MAX_DECLINED = 8
 
-# The plan's small-int codes as C constants (checked against _plan below), so comparisons stay in C.
-cdef enum:
-    TURN = 0
-    SKIPPED = 1
-    REJECTED = 2
-    DECLINED = 3
-cdef enum:
-    T_NONE = 0
-    T_TRIM = 1
-    T_JSON = 2
-    T_AFTER_THINK = 3
-    T_LSTRIP_NEWLINES = 4
-    T_PAST_AFTER_THINK = 5
-    T_THINK_BLOCK = 6
-    T_RSTRIP = 7
-cdef enum:
-    SYS_TURN = 0
-    SYS_LEAD = 1
-    SYS_FOLD = 2
-    SYS_REJECT = 3
-    SYS_COLLECT = 4
-    SYS_LAST = 5
-    SYS_INLINE = 6
-
-for _name, _value in {
-    "TURN": TURN, "SKIPPED": SKIPPED, "REJECTED": REJECTED, "DECLINED": DECLINED,
-    "T_NONE": T_NONE, "T_TRIM": T_TRIM, "T_JSON": T_JSON, "T_AFTER_THINK": T_AFTER_THINK,
-    "T_LSTRIP_NEWLINES": T_LSTRIP_NEWLINES, "T_PAST_AFTER_THINK": T_PAST_AFTER_THINK,
-    "T_THINK_BLOCK": T_THINK_BLOCK, "T_RSTRIP": T_RSTRIP,
-    "SYS_TURN": SYS_TURN, "SYS_LEAD": SYS_LEAD, "SYS_FOLD": SYS_FOLD, "SYS_REJECT": SYS_REJECT,
-    "SYS_COLLECT": SYS_COLLECT, "SYS_LAST": SYS_LAST, "SYS_INLINE": SYS_INLINE,
-}.items():
-    if getattr(_plan, _name) != _value:
-        raise ImportError(f"chatfmt._fast._render_c is out of date with _plan ({_name})")
+check_codes("chatfmt._fast._render_c", _plan)
 
 
 cdef struct CTurn:

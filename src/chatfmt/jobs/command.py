@@ -23,7 +23,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..cli_common import UsageError, parse_variables
+from ..cli_common import UsageError, add_render_options, parse_variables
 from ..errors import ChatfmtError
 from .records import lock_schema
 from .sinks import JsonlSink, ParquetSink, RejectsSink, output_format
@@ -64,25 +64,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )  # tests: many small batches
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
-    flags = parser.add_mutually_exclusive_group()
-    flags.add_argument("--add-generation-prompt", action="store_true", help="end with the assistant turn header")
-    flags.add_argument(
-        "--continue-final-message",
-        nargs="?",
-        const="content",
-        default=None,
-        metavar="FIELD",
-        help="leave the final message open (optionally a field, e.g. reasoning_content)",
-    )
-    parser.add_argument("--chat-template", metavar="NAME", help="which of a repo's named templates to use")
-    parser.add_argument(
-        "--set",
-        dest="variables",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="a template variable; VALUE is parsed as JSON when it can be",
-    )
+    add_render_options(parser)
 
 
 _worker_job: Job | None = None
