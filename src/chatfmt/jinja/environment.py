@@ -25,6 +25,7 @@ import jinja2.ext
 import jinja2.meta
 import jinja2.nodes
 import jinja2.utils
+from jinja2.compiler import CodeGenerator
 from jinja2.exceptions import SecurityError, TemplateError
 from jinja2.runtime import Macro
 from jinja2.sandbox import ImmutableSandboxedEnvironment, safe_range
@@ -144,7 +145,8 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
 
     # Only the operators that can blow up in one step; intercepting "+" would slow every template.
     intercepted_binops = frozenset(("*", "**", "%"))
-    code_generator_class = FastPathCodeGenerator
+    # The fast paths subclass jinja2 3.1's code generator, an internal API: a later jinja2 gets Jinja's own.
+    code_generator_class = FastPathCodeGenerator if jinja2.__version__.startswith("3.1.") else CodeGenerator
 
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 - Jinja's signature
         kind = __obj.__class__
