@@ -25,6 +25,7 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -137,3 +138,15 @@ def fake_hub(hf_home: Path, monkeypatch: pytest.MonkeyPatch) -> FakeHub:
     for name in _TOKEN_ENV:
         monkeypatch.delenv(name, raising=False)
     return hub
+
+
+def run_offline(script: str) -> subprocess.CompletedProcess[str]:
+    """`script` in a Python process of its own with HF_HUB_OFFLINE=1 (huggingface_hub reads it at import),
+    sharing this process's HF_HOME."""
+    return subprocess.run(
+        [sys.executable, "-c", script],
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )

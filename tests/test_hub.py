@@ -7,14 +7,12 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
-import subprocess
-import sys
 import warnings
 
 import pytest
 import transformers
 from conftest import load_context, load_template_source
+from hub_fixtures import run_offline
 from hubserver import make_tokenizer_files
 
 import chatfmt
@@ -227,24 +225,12 @@ def test_hf_hub_offline_mode_renders_from_the_cache(fake_hub):
         "import sys, chatfmt\n"
         f"sys.stdout.write(chatfmt.get_template('org/offline').render({chat!r}, add_generation_prompt=True))\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        env={**os.environ, "HF_HUB_OFFLINE": "1"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_offline(script)
     assert result.returncode == 0, result.stderr
     assert result.stdout == expected
     assert fake_hub.requests == []
     script = "import chatfmt\nchatfmt.get_template('org/uncached')\n"
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        env={**os.environ, "HF_HUB_OFFLINE": "1"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_offline(script)
     assert result.returncode != 0 and "HubUnreachable" in result.stderr and "chatfmt pull org/uncached" in result.stderr
 
 

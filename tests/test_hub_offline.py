@@ -15,6 +15,7 @@ import time
 
 import pytest
 from conftest import load_template_source
+from hub_fixtures import run_offline
 from hubserver import make_tokenizer_files
 
 import chatfmt
@@ -94,13 +95,7 @@ def test_pull_in_offline_mode_says_to_unset_it(fake_hub):
         "import io, sys\nfrom chatfmt.cli import main\nerr = io.StringIO()\n"
         "code = main(['pull', 'org/x'], stdout=io.StringIO(), stderr=err)\nprint(code, err.getvalue())\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        env={**os.environ, "HF_HUB_OFFLINE": "1"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = run_offline(script)
     assert done.stdout.startswith("2 ") and "HF_HUB_OFFLINE is set" in done.stdout and "chatfmt pull" not in done.stdout
     assert fake_hub.requests == []
 

@@ -7,12 +7,12 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
+from hub_fixtures import run_offline
 from hubserver import FakeHub, git_blob_sha1, git_tree_sha1, make_tokenizer_files
 from huggingface_hub import (
     get_hf_file_metadata,
@@ -469,13 +469,7 @@ def test_auto_tokenizer_offline_mode_uses_the_cache(fake_hub: FakeHub) -> None:
         "tok = AutoTokenizer.from_pretrained('org/chat')\n"
         f"sys.stdout.write(tok.apply_chat_template({CONVERSATION!r}, tokenize=False, add_generation_prompt=True))\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        env={**os.environ, "HF_HUB_OFFLINE": "1"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_offline(script)
 
     assert result.returncode == 0, result.stderr
     assert result.stdout == CHATML_RENDERED
